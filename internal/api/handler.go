@@ -1,0 +1,194 @@
+// Package api serves the Kinesis Data Streams wire protocol (AWS JSON 1.1
+// over HTTP) in front of the engine: it checks the target and the caller's
+// signature, decodes and validates each request against the service model,
+// dispatches it through one table, and maps engine errors to AWS's error
+// shapes. It knows nothing of files.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riffle-streams/riffle/internal/apimodel"
+	"github.com/riffle-streams/riffle/internal/engine"
+)
+
+// targetPrefix precedes the operation name in X-Amz-Target.
+const targetPrefix = "Kinesis_20131202."
+
+// DefaultMaxBodyBytes bounds a request body: a 5 MiB PutRecords batch grows
+// by a third in base64, plus JSON framing.
+const DefaultMaxBodyBytes = 8 << 20
+
+// Options configures a Handler.
+type Options struct {
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+}
+
+// Handler is the HTTP handler of the Kinesis API.
+type Handler struct {
+	eng  *engine.Engine
+	opts Options
+	ops  map[string]operation
+}
+
+// operation decodes a validated request, runs it and returns the response.
+type operation func(ctx context.Context, req map[string]any) (any, error)
+
+// New returns a handler serving eng.
+func New(eng *engine.Engine, opts Options) *Handler {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{eng: eng, opts: opts}
+	h.ops = map[string]operation{
+		"CreateStream":          noOutput(eng.CreateStream),
+		"DeleteStream":          noOutput(eng.DeleteStream),
+		"DescribeStream":        op(eng.DescribeStream),
+		"DescribeStreamSummary": op(eng.DescribeStreamSummary),
+		"ListStreams":           op(eng.ListStreams),
+		"ListShards":            op(eng.ListShards),
+		"PutRecord":             op(eng.PutRecord),
+		"PutRecords":            op(eng.PutRecords),
+		"GetShardIterator":      op(eng.GetShardIterator),
+		"GetRecords":            op(eng.GetRecords),
+	}
+	return h
+}
+
+// op adapts an engine method to the dispatch table.
+func op[In, Out any](f func(context.Context, *In) (*Out, error)) operation {
+	return func(ctx context.Context, req map[string]any) (any, error) {
+		in := new(In)
+		if err := bind(in, req); err != nil {
+			return nil, err
+		}
+		return f(ctx, in)
+	}
+}
+
+// noOutput adapts an engine method whose response has no members.
+func noOutput[In any](f func(context.Context, *In) error) operation {
+	return func(ctx context.Context, req map[string]any) (any, error) {
+		in := new(In)
+		if err := bind(in, req); err != nil {
+			return nil, err
+		}
+		return nil, f(ctx, in)
+	}
+}
+
+// ServeHTTP serves one Kinesis API request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	opName := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	status, errType := h.serve(w, r, opName)
+	h.opts.Logger.Debug("request", "op", opName, "status", status, "error", errType,
+		"latency", time.Since(start), "request_id", reqID)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (int, string) {
+	target := r.Header.Get("X-Amz-Target")
+	fn, known := h.ops[opName]
+	if r.Method != http.MethodPost || !strings.HasPrefix(target, targetPrefix) || !apimodel.HasOperation(opName) {
+		return writeError(w, errUnknownOperation)
+	}
+	if !signed(r) {
+		return writeError(w, errMissingAuth)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return writeError(w, &apiError{Type: "SerializationException", Status: http.StatusRequestEntityTooLarge,
+				Message: "Request body exceeds the maximum size of " + strconv.FormatInt(h.opts.MaxBodyBytes, 10) + " bytes."})
+		}
+		return writeError(w, &apiError{Type: "SerializationException", Status: http.StatusBadRequest,
+			Message: "Could not read the request body."})
+	}
+	req, err := apimodel.Decode(opName, body)
+	if err != nil {
+		var ser *apimodel.SerializationError
+		var val *apimodel.ValidationError
+		switch {
+		case errors.As(err, &ser):
+			return writeError(w, &apiError{Type: "SerializationException", Status: http.StatusBadRequest, Message: ser.Message})
+		case errors.As(err, &val):
+			return writeError(w, &apiError{Type: "ValidationException", Status: http.StatusBadRequest, Message: val.Error()})
+		}
+		h.opts.Logger.Error("decode request", "op", opName, "err", err)
+		return writeError(w, errInternal)
+	}
+	if !known {
+		return writeError(w, &apiError{Type: "UnknownOperationException", Status: http.StatusBadRequest,
+			Message: "Operation " + opName + " is not supported by this server yet."})
+	}
+	out, err := fn(r.Context(), req)
+	if err != nil {
+		ae := fromEngine(err)
+		if ae.Status == http.StatusInternalServerError {
+			h.opts.Logger.Error("operation failed", "op", opName, "err", err)
+		}
+		return writeError(w, ae)
+	}
+	resp := map[string]any{}
+	if out != nil {
+		v, _ := render(reflect.ValueOf(out))
+		resp = v.(map[string]any)
+	}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		h.opts.Logger.Error("encode response", "op", opName, "err", err)
+		return writeError(w, errInternal)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	return http.StatusOK, ""
+}
+
+// signed reports whether the request carries a SigV4 signature, in the
+// Authorization header or in the query string. Development servers accept any
+// credentials, but like AWS they refuse a request with no signature at all.
+func signed(r *http.Request) bool {
+	if a := r.Header.Get("Authorization"); a != "" {
+		return true
+	}
+	q := r.URL.Query()
+	return q.Get("X-Amz-Algorithm") != "" && q.Get("X-Amz-Signature") != ""
+}
+
+func writeError(w http.ResponseWriter, e *apiError) (int, string) {
+	body := map[string]string{"__type": e.Type}
+	if e.Message != "" {
+		body["message"] = e.Message
+	}
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.WriteHeader(e.Status)
+	w.Write(b)
+	return e.Status, e.Type
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}

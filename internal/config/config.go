@@ -1,0 +1,166 @@
+// Package config holds the server's settings: their defaults, validation, and
+// loading from command-line flags and RIFFLE_* environment variables (a flag
+// given on the command line wins over the environment).
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Fsync policies: when an acknowledged write is durable.
+const (
+	FsyncAlways   = "always"   // acknowledge after fsync (default)
+	FsyncInterval = "interval" // fsync every FsyncInterval; a crash may lose that much
+	FsyncNever    = "never"    // leave it to the operating system
+)
+
+// Config holds every setting of `riffle serve`.
+type Config struct {
+	Listen            string
+	DataDir           string
+	InMemory          bool
+	Insecure          bool
+	Region            string
+	AccountID         string
+	ShardLimit        int
+	CreateStreamDelay time.Duration
+	DeleteStreamDelay time.Duration
+	Fsync             string
+	FsyncInterval     time.Duration
+	SegmentMaxBytes   int64
+	MaxBodyBytes      int64
+	LogLevel          string
+	LogFormat         string
+}
+
+// Default returns the settings of a development server on loopback.
+func Default() Config {
+	return Config{
+		Listen:          "127.0.0.1:4567",
+		DataDir:         "./riffle-data",
+		Region:          "us-east-1",
+		AccountID:       "000000000000",
+		ShardLimit:      500,
+		Fsync:           FsyncAlways,
+		FsyncInterval:   100 * time.Millisecond,
+		SegmentMaxBytes: 64 << 20,
+		MaxBodyBytes:    8 << 20,
+		LogLevel:        "info",
+		LogFormat:       "text",
+	}
+}
+
+var (
+	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// Validate reports every problem with c at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		bad("--listen %q: %v", c.Listen, err)
+	} else if !c.Insecure && !isLoopback(host) {
+		bad("--listen %q is not a loopback address and authentication is not configured; pass --insecure to serve anyway", c.Listen)
+	}
+	if !c.InMemory && c.DataDir == "" {
+		bad("--data-dir must be set (or --in-memory)")
+	}
+	if !accountRE.MatchString(c.AccountID) {
+		bad("--account-id %q: must be 12 digits", c.AccountID)
+	}
+	if !regionRE.MatchString(c.Region) {
+		bad("--region %q: not a region name such as us-east-1", c.Region)
+	}
+	if c.ShardLimit < 1 {
+		bad("--shard-limit %d: must be at least 1", c.ShardLimit)
+	}
+	if c.CreateStreamDelay < 0 || c.DeleteStreamDelay < 0 {
+		bad("stream delays must not be negative")
+	}
+	switch c.Fsync {
+	case FsyncAlways, FsyncNever:
+	case FsyncInterval:
+		if c.FsyncInterval <= 0 {
+			bad("--fsync-interval %s: must be positive", c.FsyncInterval)
+		}
+	default:
+		bad("--fsync %q: must be always, interval or never", c.Fsync)
+	}
+	if c.SegmentMaxBytes < 1<<20 {
+		bad("--segment-max-bytes %d: must be at least 1 MiB", c.SegmentMaxBytes)
+	}
+	if c.MaxBodyBytes < 1<<20 {
+		bad("--max-body-bytes %d: must be at least 1 MiB", c.MaxBodyBytes)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("--log-level %q: must be debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("--log-format %q: must be text or json", c.LogFormat)
+	}
+	return errors.Join(errs...)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Bind registers every setting as a flag on fs, with c's values as defaults.
+func (c *Config) Bind(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address of the plain HTTP listener (HTTP/1.1 and h2c)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory holding all data")
+	fs.BoolVar(&c.InMemory, "in-memory", c.InMemory, "keep nothing on disk (throwaway test servers)")
+	fs.BoolVar(&c.Insecure, "insecure", c.Insecure, "allow a non-loopback listener without authentication")
+	fs.StringVar(&c.Region, "region", c.Region, "region in ARNs")
+	fs.StringVar(&c.AccountID, "account-id", c.AccountID, "account id in ARNs and messages")
+	fs.IntVar(&c.ShardLimit, "shard-limit", c.ShardLimit, "most open shards in the account")
+	fs.DurationVar(&c.CreateStreamDelay, "create-stream-delay", c.CreateStreamDelay, "how long a new stream stays CREATING")
+	fs.DurationVar(&c.DeleteStreamDelay, "delete-stream-delay", c.DeleteStreamDelay, "how long a deleted stream stays DELETING")
+	fs.StringVar(&c.Fsync, "fsync", c.Fsync, "when writes are made durable: always (before ack), interval, never")
+	fs.DurationVar(&c.FsyncInterval, "fsync-interval", c.FsyncInterval, "fsync period with --fsync interval")
+	fs.Int64Var(&c.SegmentMaxBytes, "segment-max-bytes", c.SegmentMaxBytes, "size at which a shard's log segment is rolled")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+}
+
+// Load parses args into a Config: defaults, then RIFFLE_* environment
+// variables (RIFFLE_DATA_DIR for --data-dir), then flags. It validates the
+// result.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := Default()
+	c.Bind(fs)
+	var envErrs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "RIFFLE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s=%q: %v", name, v, err))
+			}
+		}
+	})
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := errors.Join(append(envErrs, c.Validate())...); err != nil {
+		return c, err
+	}
+	return c, nil
+}

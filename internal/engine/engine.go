@@ -1,0 +1,335 @@
+// Package engine holds the semantics of Kinesis Data Streams: streams, shards
+// and their hash-key ranges, sequence numbers, shard iterators and the
+// control-plane state machine. It knows nothing of HTTP; records are stored
+// through the store package.
+//
+// Locking: Engine.mu guards the stream table and all metadata. Data-plane
+// calls hold it for reading while they route and enqueue records (so that no
+// record is appended to a shard while a control-plane change holds it for
+// writing) and release it before they wait for durability.
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riffle-streams/riffle/internal/store"
+)
+
+// Config holds the engine's settings. The zero value is not usable; start
+// from DefaultConfig.
+type Config struct {
+	Region    string
+	AccountID string
+	// ShardLimit is the most open shards the account may have, as the
+	// per-account shard quota of Kinesis.
+	ShardLimit int
+	// CreateStreamDelay is how long a new stream stays CREATING; DeleteDelay
+	// how long a deleted one stays DELETING. Zero means instant.
+	CreateStreamDelay time.Duration
+	DeleteStreamDelay time.Duration
+	// Now is the clock; tests replace it.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the settings of a development server.
+func DefaultConfig() Config {
+	return Config{
+		Region:     "us-east-1",
+		AccountID:  "000000000000",
+		ShardLimit: 500,
+		Now:        time.Now,
+		Logger:     slog.New(slog.DiscardHandler),
+	}
+}
+
+// DefaultRetentionHours is the retention of a new stream.
+const DefaultRetentionHours = 24
+
+// Engine serves the Kinesis operations for one account and region.
+type Engine struct {
+	cfg    Config
+	store  *store.Store
+	tokens signer
+
+	mu      sync.RWMutex
+	meta    metadata                // persisted state; guarded by mu
+	streams map[string]*stream      // by name; guarded by mu
+	byUID   map[uint64]*shardState  // every shard of every live stream; guarded by mu
+	timers  map[*stream]*time.Timer // pending status transitions; guarded by mu
+	closed  bool
+}
+
+// metadata is the persisted control-plane state, saved whole through the
+// store after every change (changes are rare next to records).
+type metadata struct {
+	Version     int
+	IteratorKey []byte
+	NextUID     uint64 // next shard uid: never reused
+	Streams     []*streamMeta
+}
+
+type streamMeta struct {
+	Name           string
+	CreatedMillis  int64
+	Status         string
+	RetentionHours int
+	Mode           string
+	NextShardIndex int
+	Shards         []*shardMeta
+	Tags           map[string]string `json:",omitempty"`
+	EncryptionType string            `json:",omitempty"`
+	KeyID          string            `json:",omitempty"`
+}
+
+type shardMeta struct {
+	ID             string
+	UID            uint64
+	Parent         string `json:",omitempty"`
+	AdjacentParent string `json:",omitempty"`
+	StartHash      string
+	EndHash        string
+	CreatedMillis  int64
+	// Closed shards keep their data until it expires; EndPos is one past
+	// their last position.
+	Closed       bool   `json:",omitempty"`
+	EndPos       uint64 `json:",omitempty"`
+	ClosedMillis int64  `json:",omitempty"`
+}
+
+// stream is a live stream: its metadata and its shards' runtime state.
+type stream struct {
+	meta   *streamMeta
+	shards []*shardState          // same order as meta.Shards
+	byID   map[string]*shardState // by shard id
+	open   []*shardState          // open shards by starting hash key, for routing
+}
+
+// index rebuilds the lookup tables of s after its shards change.
+func (s *stream) index() {
+	s.byID = make(map[string]*shardState, len(s.shards))
+	s.open = s.open[:0]
+	for _, sh := range s.shards {
+		s.byID[sh.meta.ID] = sh
+		if !sh.meta.Closed {
+			s.open = append(s.open, sh)
+		}
+	}
+	sort.Slice(s.open, func(i, j int) bool { return s.open[i].start.less(s.open[j].start) })
+}
+
+type shardState struct {
+	meta       *shardMeta
+	stream     *stream
+	start, end hashKey
+	log        *store.Shard
+}
+
+// Open loads the engine's state from st, finishing any status transition a
+// previous run left pending, and removes shard data no stream refers to.
+func Open(cfg Config, st *store.Store) (*Engine, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		cfg:     cfg,
+		store:   st,
+		streams: make(map[string]*stream),
+		byUID:   make(map[uint64]*shardState),
+		timers:  make(map[*stream]*time.Timer),
+	}
+	raw, err := st.LoadMeta()
+	if err != nil {
+		return nil, fmt.Errorf("engine: load metadata: %w", err)
+	}
+	if raw != nil {
+		if err := json.Unmarshal(raw, &e.meta); err != nil {
+			return nil, fmt.Errorf("engine: decode metadata: %w", err)
+		}
+	} else {
+		e.meta = metadata{Version: 1, NextUID: 1, IteratorKey: make([]byte, 32)}
+		rand.Read(e.meta.IteratorKey)
+	}
+	e.tokens = signer{key: e.meta.IteratorKey}
+
+	var kept []*streamMeta
+	var doomed []uint64
+	for _, sm := range e.meta.Streams {
+		if sm.Status == StatusDeleting {
+			for _, sh := range sm.Shards {
+				doomed = append(doomed, sh.UID)
+			}
+			continue
+		}
+		if sm.Status != StatusActive {
+			sm.Status = StatusActive
+		}
+		s, err := e.attach(sm)
+		if err != nil {
+			return nil, err
+		}
+		e.streams[sm.Name] = s
+		kept = append(kept, sm)
+	}
+	e.meta.Streams = kept
+	if err := e.saveLocked(); err != nil {
+		return nil, err
+	}
+	for _, uid := range st.ShardIDs() {
+		if _, ok := e.byUID[uid]; !ok {
+			doomed = append(doomed, uid)
+		}
+	}
+	for _, uid := range doomed {
+		if err := st.DeleteShard(uid); err != nil {
+			return nil, fmt.Errorf("engine: remove data of deleted shard %d: %w", uid, err)
+		}
+	}
+	return e, nil
+}
+
+// attach builds the runtime state of a stream from its metadata, opening its
+// shards in the store.
+func (e *Engine) attach(sm *streamMeta) (*stream, error) {
+	s := &stream{meta: sm}
+	for _, m := range sm.Shards {
+		log, ok := e.store.Shard(m.UID)
+		if !ok {
+			return nil, fmt.Errorf("engine: shard %s of stream %s (uid %d) has no data directory", m.ID, sm.Name, m.UID)
+		}
+		s.shards = append(s.shards, e.newShardState(s, m, log))
+	}
+	s.index()
+	return s, nil
+}
+
+func (e *Engine) newShardState(s *stream, m *shardMeta, log *store.Shard) *shardState {
+	start, _ := parseHashKey(m.StartHash)
+	end, _ := parseHashKey(m.EndHash)
+	sh := &shardState{meta: m, stream: s, start: start, end: end, log: log}
+	e.byUID[m.UID] = sh
+	return sh
+}
+
+// saveLocked persists the metadata. Callers hold e.mu for writing.
+func (e *Engine) saveLocked() error {
+	b, err := json.Marshal(&e.meta)
+	if err != nil {
+		return fmt.Errorf("engine: encode metadata: %w", err)
+	}
+	if err := e.store.SaveMeta(b); err != nil {
+		return fmt.Errorf("engine: save metadata: %w", err)
+	}
+	return nil
+}
+
+// Close stops pending status timers. It does not close the store.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+	for _, t := range e.timers {
+		t.Stop()
+	}
+	return nil
+}
+
+// Stream statuses.
+const (
+	StatusCreating = "CREATING"
+	StatusActive   = "ACTIVE"
+	StatusDeleting = "DELETING"
+	StatusUpdating = "UPDATING"
+)
+
+// Stream modes.
+const (
+	ModeProvisioned = "PROVISIONED"
+	ModeOnDemand    = "ON_DEMAND"
+)
+
+func (e *Engine) arn(name string) string {
+	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", e.cfg.Region, e.cfg.AccountID, name)
+}
+
+// resolve finds the stream a request names, by name or ARN. Callers hold e.mu.
+func (e *Engine) resolve(ref StreamRef) (*stream, error) {
+	name, err := e.streamName(ref)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := e.streams[name]
+	if !ok {
+		return nil, errStreamNotFound(name, e.cfg.AccountID)
+	}
+	return s, nil
+}
+
+// streamName returns the stream name a request refers to.
+func (e *Engine) streamName(ref StreamRef) (string, error) {
+	if ref.StreamARN == "" {
+		if ref.StreamName == "" {
+			return "", errorf(KindInvalidArgument, "Either StreamName or StreamARN must be provided.")
+		}
+		return ref.StreamName, nil
+	}
+	region, account, name, ok := parseStreamARN(ref.StreamARN)
+	if !ok {
+		return "", errorf(KindInvalidArgument, "Invalid StreamARN %s.", ref.StreamARN)
+	}
+	if ref.StreamName != "" && ref.StreamName != name {
+		return "", errorf(KindInvalidArgument, "StreamARN %s and StreamName %s do not refer to the same stream.", ref.StreamARN, ref.StreamName)
+	}
+	if region != e.cfg.Region || account != e.cfg.AccountID {
+		return "", errStreamNotFound(name, account)
+	}
+	return name, nil
+}
+
+// parseStreamARN splits arn:aws:kinesis:<region>:<account>:stream/<name>.
+func parseStreamARN(arn string) (region, account, name string, ok bool) {
+	var parts [6]string
+	rest := arn
+	for i := 0; i < 5; i++ {
+		j := strings.IndexByte(rest, ':')
+		if j < 0 {
+			return "", "", "", false
+		}
+		parts[i], rest = rest[:j], rest[j+1:]
+	}
+	parts[5] = rest
+	if parts[0] != "arn" || parts[2] != "kinesis" || len(parts[5]) <= len("stream/") || parts[5][:7] != "stream/" {
+		return "", "", "", false
+	}
+	name = parts[5][7:]
+	if strings.IndexByte(name, '/') >= 0 {
+		return "", "", "", false
+	}
+	return parts[3], parts[4], name, true
+}
+
+func (e *Engine) openShardCount() int {
+	n := 0
+	for _, s := range e.streams {
+		for _, sh := range s.meta.Shards {
+			if !sh.Closed {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// errClosed is returned for calls after Close.
+var errClosed = errors.New("engine: closed")

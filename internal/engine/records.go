@@ -1,0 +1,305 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/riffle-streams/riffle/internal/store"
+)
+
+// Limits of the data plane, as Kinesis documents them.
+const (
+	// MaxPutRecordsBytes bounds the data and partition keys of one PutRecords call.
+	MaxPutRecordsBytes = 5 << 20
+	// MaxGetRecordsBytes bounds the data returned by one GetRecords call.
+	MaxGetRecordsBytes = 10 << 20
+	// DefaultGetRecordsLimit is the number of records GetRecords returns at most by default.
+	DefaultGetRecordsLimit = 10000
+)
+
+// Shard iterator types.
+const (
+	IteratorTrimHorizon         = "TRIM_HORIZON"
+	IteratorLatest              = "LATEST"
+	IteratorAtSequenceNumber    = "AT_SEQUENCE_NUMBER"
+	IteratorAfterSequenceNumber = "AFTER_SEQUENCE_NUMBER"
+	IteratorAtTimestamp         = "AT_TIMESTAMP"
+)
+
+// writable returns the stream if records may be written to it now.
+// Callers hold e.mu.
+func (e *Engine) writable(ref StreamRef) (*stream, error) {
+	s, err := e.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	if st := s.meta.Status; st != StatusActive && st != StatusUpdating {
+		return nil, errStreamNotFound(s.meta.Name, e.cfg.AccountID)
+	}
+	return s, nil
+}
+
+// route returns the open shard whose hash-key range holds h.
+func (s *stream) route(h hashKey) *shardState {
+	open := s.open
+	i := sort.Search(len(open), func(i int) bool { return h.less(open[i].start) })
+	// open[i-1] is the last shard starting at or before h.
+	if i == 0 {
+		return nil
+	}
+	if sh := open[i-1]; !sh.end.less(h) {
+		return sh
+	}
+	return nil
+}
+
+// hashOf returns the hash key of a record.
+func (e *Engine) hashOf(s *stream, partitionKey, explicit string) (hashKey, error) {
+	if explicit == "" {
+		return partitionHash(partitionKey), nil
+	}
+	h, ok := parseHashKey(explicit)
+	if !ok {
+		return hashKey{}, errorf(KindInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", explicit)
+	}
+	return h, nil
+}
+
+// PutRecord writes one record and returns once it is durable.
+func (e *Engine) PutRecord(_ context.Context, in *PutRecordInput) (*PutRecordOutput, error) {
+	e.mu.RLock()
+	s, err := e.writable(in.StreamRef)
+	if err != nil {
+		e.mu.RUnlock()
+		return nil, err
+	}
+	if in.SequenceNumberForOrdering != "" {
+		// Sequence numbers always increase within a shard, so a valid one
+		// needs nothing more; an invalid one is refused as Kinesis does.
+		if _, _, ok := parseSeq(in.SequenceNumberForOrdering); !ok {
+			e.mu.RUnlock()
+			return nil, errorf(KindInvalidArgument, "ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.",
+				in.SequenceNumberForOrdering, s.meta.Name, e.cfg.AccountID)
+		}
+	}
+	h, err := e.hashOf(s, in.PartitionKey, in.ExplicitHashKey)
+	if err != nil {
+		e.mu.RUnlock()
+		return nil, err
+	}
+	sh := s.route(h)
+	recs := []store.Record{{PartitionKey: in.PartitionKey, Data: in.Data}}
+	ack := sh.log.Append(recs)
+	e.mu.RUnlock()
+	if err := ack.Wait(); err != nil {
+		return nil, err
+	}
+	return &PutRecordOutput{
+		ShardId:        sh.meta.ID,
+		SequenceNumber: formatSeq(sh.meta.UID, recs[0].Seq),
+		EncryptionType: s.encryption(),
+	}, nil
+}
+
+// encryption is the EncryptionType reported for writes: omitted unless set.
+func (s *stream) encryption() string { return s.meta.EncryptionType }
+
+// PutRecords writes a batch of records, each routed to its shard, and
+// returns once all are durable. Results are in request order.
+func (e *Engine) PutRecords(_ context.Context, in *PutRecordsInput) (*PutRecordsOutput, error) {
+	size := 0
+	for _, r := range in.Records {
+		size += len(r.Data) + len(r.PartitionKey)
+	}
+	if size > MaxPutRecordsBytes {
+		return nil, errorf(KindInvalidArgument, "Records size exceeds 5 MB limit")
+	}
+	e.mu.RLock()
+	s, err := e.writable(in.StreamRef)
+	if err != nil {
+		e.mu.RUnlock()
+		return nil, err
+	}
+	// Group the records by shard, keeping request order within each group.
+	type group struct {
+		sh    *shardState
+		recs  []store.Record
+		index []int // request positions of recs
+		ack   *store.Ack
+	}
+	var groups []*group
+	byShard := make(map[*shardState]*group)
+	for i, r := range in.Records {
+		h, err := e.hashOf(s, r.PartitionKey, r.ExplicitHashKey)
+		if err != nil {
+			e.mu.RUnlock()
+			return nil, err
+		}
+		sh := s.route(h)
+		g := byShard[sh]
+		if g == nil {
+			g = &group{sh: sh}
+			byShard[sh] = g
+			groups = append(groups, g)
+		}
+		g.recs = append(g.recs, store.Record{PartitionKey: r.PartitionKey, Data: r.Data})
+		g.index = append(g.index, i)
+	}
+	for _, g := range groups {
+		g.ack = g.sh.log.Append(g.recs)
+	}
+	e.mu.RUnlock()
+
+	out := &PutRecordsOutput{Records: make([]PutRecordsResultEntry, len(in.Records)), EncryptionType: s.encryption()}
+	for _, g := range groups {
+		if err := g.ack.Wait(); err != nil {
+			// The outcome of these records is unknown to the client either
+			// way; report them failed so that it retries.
+			for _, i := range g.index {
+				out.Records[i] = PutRecordsResultEntry{ErrorCode: "InternalFailure", ErrorMessage: "Internal service failure."}
+				out.FailedRecordCount++
+			}
+			continue
+		}
+		for j, i := range g.index {
+			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: formatSeq(g.sh.meta.UID, g.recs[j].Seq)}
+		}
+	}
+	return out, nil
+}
+
+// GetShardIterator returns an iterator positioned in a shard.
+func (e *Engine) GetShardIterator(_ context.Context, in *GetShardIteratorInput) (*GetShardIteratorOutput, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, err := e.resolve(in.StreamRef)
+	if err != nil {
+		return nil, err
+	}
+	sh := s.byID[in.ShardId]
+	if sh == nil {
+		return nil, errShardNotFound(in.ShardId, s.meta.Name, e.cfg.AccountID)
+	}
+	var pos uint64
+	typ := in.ShardIteratorType
+	withSeq := typ == IteratorAtSequenceNumber || typ == IteratorAfterSequenceNumber
+	switch {
+	case withSeq && in.StartingSequenceNumber == "":
+		return nil, errorf(KindInvalidArgument, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "+
+			"StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and no StartingSequenceNumber.", typ)
+	case (typ == IteratorTrimHorizon || typ == IteratorLatest) && in.StartingSequenceNumber != "":
+		return nil, errorf(KindInvalidArgument, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "+
+			"StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and also a StartingSequenceNumber.", typ)
+	case typ == IteratorTrimHorizon:
+		pos = sh.log.First()
+	case typ == IteratorLatest:
+		pos = sh.log.Next()
+	case typ == IteratorAtTimestamp:
+		if in.Timestamp == nil {
+			return nil, errorf(KindInvalidArgument, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+		}
+		pos = sh.log.SeekTime(in.Timestamp.UnixMilli())
+	case withSeq:
+		uid, p, ok := parseSeq(in.StartingSequenceNumber)
+		if !ok {
+			return nil, errorf(KindInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.",
+				in.StartingSequenceNumber, sh.meta.ID, s.meta.Name, e.cfg.AccountID)
+		}
+		if uid != sh.meta.UID {
+			if other := e.byUID[uid]; other != nil && other.stream == s {
+				return nil, errorf(KindInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s",
+					other.meta.ID, sh.meta.ID)
+			}
+			return nil, errorf(KindInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.",
+				in.StartingSequenceNumber, sh.meta.ID, s.meta.Name, e.cfg.AccountID)
+		}
+		pos = p
+		if typ == IteratorAfterSequenceNumber {
+			pos++
+		}
+		if next := sh.log.Next(); pos > next {
+			pos = next
+		}
+	}
+	return &GetShardIteratorOutput{ShardIterator: e.tokens.iterator(iterator{uid: sh.meta.UID, pos: pos, issued: e.cfg.Now()})}, nil
+}
+
+// GetRecords reads records from the position of a shard iterator.
+func (e *Engine) GetRecords(_ context.Context, in *GetRecordsInput) (*GetRecordsOutput, error) {
+	it, ok := e.tokens.parseIterator(in.ShardIterator)
+	if !ok {
+		return nil, errInvalidIterator
+	}
+	now := e.cfg.Now()
+	if now.Sub(it.issued) > IteratorTTL {
+		return nil, errExpiredIterator(it.issued, now)
+	}
+	limit := DefaultGetRecordsLimit
+	if in.Limit != nil {
+		limit = *in.Limit
+	}
+	e.mu.RLock()
+	sh := e.byUID[it.uid]
+	if sh == nil || in.StreamARN != "" && e.arn(sh.stream.meta.Name) != in.StreamARN {
+		e.mu.RUnlock()
+		return nil, errorf(KindResourceNotFound, "Shard in the iterator does not exist, or its stream was deleted.")
+	}
+	m := *sh.meta
+	children := sh.stream.children(m.ID)
+	e.mu.RUnlock()
+
+	pos := it.pos
+	if first := sh.log.First(); pos < first {
+		pos = first
+	}
+	recs, err := sh.log.Read(pos, limit, MaxGetRecordsBytes)
+	if err != nil {
+		return nil, err
+	}
+	out := &GetRecordsOutput{Records: make([]Record, len(recs))}
+	for i, r := range recs {
+		out.Records[i] = Record{
+			SequenceNumber:              formatSeq(m.UID, r.Seq),
+			ApproximateArrivalTimestamp: time.UnixMilli(r.ArrivalMillis),
+			Data:                        r.Data,
+			PartitionKey:                r.PartitionKey,
+		}
+	}
+	if len(recs) > 0 {
+		pos = recs[len(recs)-1].Seq + 1
+		if pos < sh.log.Next() {
+			out.MillisBehindLatest = max(0, now.UnixMilli()-recs[len(recs)-1].ArrivalMillis)
+		}
+	}
+	if m.Closed && pos >= m.EndPos {
+		out.ChildShards = children
+		if out.ChildShards == nil {
+			out.ChildShards = []ChildShard{}
+		}
+		return out, nil
+	}
+	out.NextShardIterator = e.tokens.iterator(iterator{uid: m.UID, pos: pos, issued: now})
+	return out, nil
+}
+
+// children lists the shards whose parent is the given shard. Callers hold e.mu.
+func (s *stream) children(parent string) []ChildShard {
+	var out []ChildShard
+	for _, sh := range s.shards {
+		m := sh.meta
+		if m.Parent != parent && m.AdjacentParent != parent {
+			continue
+		}
+		parents := []string{m.Parent}
+		if m.AdjacentParent != "" {
+			parents = append(parents, m.AdjacentParent)
+		}
+		out = append(out, ChildShard{
+			ShardId:      m.ID,
+			ParentShards: parents,
+			HashKeyRange: HashKeyRange{StartingHashKey: m.StartHash, EndingHashKey: m.EndHash},
+		})
+	}
+	return out
+}

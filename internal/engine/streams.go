@@ -1,0 +1,313 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CreateStream creates a stream whose shards tile the hash-key space evenly.
+func (e *Engine) CreateStream(_ context.Context, in *CreateStreamInput) error {
+	mode := ModeProvisioned
+	if in.StreamModeDetails != nil {
+		mode = in.StreamModeDetails.StreamMode
+	}
+	count := 0
+	switch {
+	case in.ShardCount != nil:
+		count = *in.ShardCount
+	case mode == ModeOnDemand:
+		count = 4 // on-demand streams start with four shards
+	default:
+		return errorf(KindInvalidArgument, "ShardCount must be specified for a stream in PROVISIONED mode.")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return errClosed
+	}
+	if _, ok := e.streams[in.StreamName]; ok {
+		return errStreamExists(in.StreamName, e.cfg.AccountID)
+	}
+	if open := e.openShardCount(); open+count > e.cfg.ShardLimit {
+		return errShardLimit(e.cfg.AccountID, e.cfg.Region, open, e.cfg.ShardLimit, count)
+	}
+	now := e.cfg.Now()
+	sm := &streamMeta{
+		Name:           in.StreamName,
+		CreatedMillis:  now.UnixMilli(),
+		Status:         StatusActive,
+		RetentionHours: DefaultRetentionHours,
+		Mode:           mode,
+		Tags:           in.Tags,
+	}
+	if e.cfg.CreateStreamDelay > 0 {
+		sm.Status = StatusCreating
+	}
+	s := &stream{meta: sm}
+	// Shard directories first, then the metadata naming them: a crash in
+	// between leaves orphan directories, which Open removes.
+	for i, r := range splitHashSpace(count) {
+		m := &shardMeta{
+			ID:            shardID(sm.NextShardIndex),
+			UID:           e.meta.NextUID,
+			StartHash:     r[0].String(),
+			EndHash:       r[1].String(),
+			CreatedMillis: sm.CreatedMillis,
+		}
+		sm.NextShardIndex++
+		e.meta.NextUID++
+		log, err := e.store.CreateShard(m.UID)
+		if err != nil {
+			for _, sh := range s.shards[:i] {
+				delete(e.byUID, sh.meta.UID)
+				e.store.DeleteShard(sh.meta.UID)
+			}
+			return fmt.Errorf("engine: create shard %s of %s: %w", m.ID, sm.Name, err)
+		}
+		sm.Shards = append(sm.Shards, m)
+		s.shards = append(s.shards, e.newShardState(s, m, log))
+	}
+	s.index()
+	e.meta.Streams = append(e.meta.Streams, sm)
+	e.streams[sm.Name] = s
+	if err := e.saveLocked(); err != nil {
+		return err
+	}
+	if sm.Status == StatusCreating {
+		e.after(s, e.cfg.CreateStreamDelay, func() {
+			sm.Status = StatusActive
+		})
+	}
+	return nil
+}
+
+// after runs fn with e.mu held once d has passed, then saves the metadata;
+// it models the asynchronous status changes of Kinesis.
+func (e *Engine) after(s *stream, d time.Duration, fn func()) {
+	e.timers[s] = time.AfterFunc(d, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		delete(e.timers, s)
+		if e.closed || e.streams[s.meta.Name] != s {
+			return
+		}
+		fn()
+		if err := e.saveLocked(); err != nil {
+			e.cfg.Logger.Error("save metadata after status change", "stream", s.meta.Name, "err", err)
+		}
+	})
+}
+
+func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
+
+// DeleteStream deletes a stream and, once it has left DELETING, its data.
+func (e *Engine) DeleteStream(_ context.Context, in *DeleteStreamInput) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, err := e.resolve(in.StreamRef)
+	if err != nil {
+		return err
+	}
+	if s.meta.Status == StatusDeleting {
+		return errStreamNotFound(s.meta.Name, e.cfg.AccountID)
+	}
+	if e.cfg.DeleteStreamDelay > 0 {
+		s.meta.Status = StatusDeleting
+		if t := e.timers[s]; t != nil {
+			t.Stop()
+		}
+		if err := e.saveLocked(); err != nil {
+			return err
+		}
+		e.after(s, e.cfg.DeleteStreamDelay, func() { e.dropLocked(s) })
+		return nil
+	}
+	return e.dropLocked(s)
+}
+
+// dropLocked removes a stream from the metadata, then its shard data: a crash
+// in between leaves orphan data that Open removes.
+func (e *Engine) dropLocked(s *stream) error {
+	delete(e.streams, s.meta.Name)
+	for i, sm := range e.meta.Streams {
+		if sm == s.meta {
+			e.meta.Streams = append(e.meta.Streams[:i:i], e.meta.Streams[i+1:]...)
+			break
+		}
+	}
+	if t := e.timers[s]; t != nil {
+		t.Stop()
+		delete(e.timers, s)
+	}
+	if err := e.saveLocked(); err != nil {
+		return err
+	}
+	for _, sh := range s.shards {
+		delete(e.byUID, sh.meta.UID)
+		if err := e.store.DeleteShard(sh.meta.UID); err != nil {
+			e.cfg.Logger.Error("delete shard data", "stream", s.meta.Name, "shard", sh.meta.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// DescribeStream describes a stream and a page of its shards.
+func (e *Engine) DescribeStream(_ context.Context, in *DescribeStreamInput) (*DescribeStreamOutput, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, err := e.resolve(in.StreamRef)
+	if err != nil {
+		return nil, err
+	}
+	limit := 100
+	if in.Limit != nil {
+		limit = *in.Limit
+	}
+	var shards []Shard
+	more := false
+	for _, sh := range s.shards {
+		if in.ExclusiveStartShardId != "" && !shardAfter(sh.meta.ID, in.ExclusiveStartShardId) {
+			continue
+		}
+		if len(shards) == limit {
+			more = true
+			break
+		}
+		shards = append(shards, e.describeShard(sh))
+	}
+	if shards == nil {
+		shards = []Shard{}
+	}
+	sm := s.meta
+	return &DescribeStreamOutput{StreamDescription: StreamDescription{
+		StreamName:              sm.Name,
+		StreamARN:               e.arn(sm.Name),
+		StreamStatus:            sm.Status,
+		StreamModeDetails:       &StreamModeDetails{StreamMode: sm.Mode},
+		Shards:                  shards,
+		HasMoreShards:           more,
+		RetentionPeriodHours:    sm.RetentionHours,
+		StreamCreationTimestamp: time.UnixMilli(sm.CreatedMillis),
+		EnhancedMonitoring:      []EnhancedMetrics{{ShardLevelMetrics: []string{}}},
+		EncryptionType:          encryptionType(sm),
+		KeyId:                   sm.KeyID,
+	}}, nil
+}
+
+func encryptionType(sm *streamMeta) string {
+	if sm.EncryptionType == "" {
+		return "NONE"
+	}
+	return sm.EncryptionType
+}
+
+// shardAfter reports whether shard id a sorts after b. Ids compare by their
+// numeric suffix, so that a client-made id without zero padding still works.
+func shardAfter(a, b string) bool {
+	return shardIndex(a) > shardIndex(b)
+}
+
+// shardIndex returns the number in shardId-NNNNNNNNNNNN, or -1.
+func shardIndex(id string) int64 {
+	s := strings.TrimPrefix(id, "shardId-")
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+func (e *Engine) describeShard(sh *shardState) Shard {
+	m := sh.meta
+	out := Shard{
+		ShardId:               m.ID,
+		ParentShardId:         m.Parent,
+		AdjacentParentShardId: m.AdjacentParent,
+		HashKeyRange:          HashKeyRange{StartingHashKey: m.StartHash, EndingHashKey: m.EndHash},
+		SequenceNumberRange:   SequenceNumberRange{StartingSequenceNumber: formatSeq(m.UID, 0)},
+	}
+	if m.Closed {
+		end := m.EndPos
+		if end > 0 {
+			end--
+		}
+		out.SequenceNumberRange.EndingSequenceNumber = formatSeq(m.UID, end)
+	}
+	return out
+}
+
+// DescribeStreamSummary describes a stream without listing its shards.
+func (e *Engine) DescribeStreamSummary(_ context.Context, in *DescribeStreamSummaryInput) (*DescribeStreamSummaryOutput, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, err := e.resolve(in.StreamRef)
+	if err != nil {
+		return nil, err
+	}
+	sm := s.meta
+	open := 0
+	for _, m := range sm.Shards {
+		if !m.Closed {
+			open++
+		}
+	}
+	return &DescribeStreamSummaryOutput{StreamDescriptionSummary: StreamDescriptionSummary{
+		StreamName:              sm.Name,
+		StreamARN:               e.arn(sm.Name),
+		StreamStatus:            sm.Status,
+		StreamModeDetails:       &StreamModeDetails{StreamMode: sm.Mode},
+		RetentionPeriodHours:    sm.RetentionHours,
+		StreamCreationTimestamp: time.UnixMilli(sm.CreatedMillis),
+		EnhancedMonitoring:      []EnhancedMetrics{{ShardLevelMetrics: []string{}}},
+		EncryptionType:          encryptionType(sm),
+		KeyId:                   sm.KeyID,
+		OpenShardCount:          open,
+		ConsumerCount:           0,
+		MaxRecordSizeInKiB:      1024,
+	}}, nil
+}
+
+// ListStreams lists the account's streams in name order.
+func (e *Engine) ListStreams(_ context.Context, in *ListStreamsInput) (*ListStreamsOutput, error) {
+	limit := 100
+	if in.Limit != nil {
+		limit = *in.Limit
+	}
+	after := in.ExclusiveStartStreamName
+	if in.NextToken != "" {
+		// The token is the last name of the previous page; it is opaque to
+		// clients but need not be secret.
+		after = in.NextToken
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	names := make([]string, 0, len(e.streams))
+	for n := range e.streams {
+		if n > after {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	out := &ListStreamsOutput{StreamNames: []string{}, StreamSummaries: []StreamSummary{}}
+	if len(names) > limit {
+		names = names[:limit]
+		out.HasMoreStreams = true
+		out.NextToken = names[len(names)-1]
+	}
+	for _, n := range names {
+		sm := e.streams[n].meta
+		out.StreamNames = append(out.StreamNames, n)
+		out.StreamSummaries = append(out.StreamSummaries, StreamSummary{
+			StreamName:              n,
+			StreamARN:               e.arn(n),
+			StreamStatus:            sm.Status,
+			StreamModeDetails:       &StreamModeDetails{StreamMode: sm.Mode},
+			StreamCreationTimestamp: time.UnixMilli(sm.CreatedMillis),
+		})
+	}
+	return out, nil
+}
