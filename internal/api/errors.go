@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/riffle-streams/riffle/internal/engine"
@@ -40,7 +41,14 @@ var (
 		Message: "Internal service failure."}
 )
 
-func fromEngine(err error) *apiError {
+func (e *apiError) Error() string { return e.Type + ": " + e.Message }
+
+// toAPIError maps any error of an operation to what the client sees.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
 	c := kindCatalog[engine.KindOf(err)]
 	if c.status == http.StatusInternalServerError {
 		return errInternal

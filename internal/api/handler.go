@@ -75,7 +75,7 @@ func op[In, Out any](f func(context.Context, *In) (*Out, error)) operation {
 	return func(ctx context.Context, req map[string]any) (any, error) {
 		in := new(In)
 		if err := bind(in, req); err != nil {
-			return nil, err
+			return nil, bindError(err)
 		}
 		return f(ctx, in)
 	}
@@ -86,10 +86,16 @@ func noOutput[In any](f func(context.Context, *In) error) operation {
 	return func(ctx context.Context, req map[string]any) (any, error) {
 		in := new(In)
 		if err := bind(in, req); err != nil {
-			return nil, err
+			return nil, bindError(err)
 		}
 		return nil, f(ctx, in)
 	}
+}
+
+// bindError reports a body that passed validation but does not fit the
+// engine's types; apimodel.Decode should make this unreachable.
+func bindError(err error) error {
+	return &apiError{Type: "SerializationException", Status: http.StatusBadRequest, Message: err.Error()}
 }
 
 // ServeHTTP serves one Kinesis API request.
@@ -141,7 +147,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 	}
 	out, err := fn(r.Context(), req)
 	if err != nil {
-		ae := fromEngine(err)
+		ae := toAPIError(err)
 		if ae.Status == http.StatusInternalServerError {
 			h.opts.Logger.Error("operation failed", "op", opName, "err", err)
 		}

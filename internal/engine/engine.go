@@ -66,6 +66,7 @@ type Engine struct {
 	byUID   map[uint64]*shardState  // every shard of every live stream; guarded by mu
 	timers  map[*stream]*time.Timer // pending status transitions; guarded by mu
 	closed  bool
+	stop    chan struct{} // closed by Close; stops background work
 }
 
 // metadata is the persisted control-plane state, saved whole through the
@@ -196,6 +197,10 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 			return nil, fmt.Errorf("engine: remove data of deleted shard %d: %w", uid, err)
 		}
 	}
+	// Trimming is not persisted by the shard logs; redo it before serving.
+	e.EnforceRetention()
+	e.stop = make(chan struct{})
+	go e.retentionLoop(e.stop)
 	return e, nil
 }
 
@@ -238,7 +243,11 @@ func (e *Engine) saveLocked() error {
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
 	e.closed = true
+	close(e.stop)
 	for _, t := range e.timers {
 		t.Stop()
 	}

@@ -398,3 +398,30 @@ func TestListStreamsAndShardsPaging(t *testing.T) {
 		wantKind(t, err, KindExpiredNextToken, "")
 	})
 }
+
+func TestRetentionHidesExpiredRecords(t *testing.T) {
+	forEachStore(t, func(t *testing.T, v *env) {
+		create(t, v.e, "s", 1)
+		ref := StreamRef{StreamName: "s"}
+		old := must[*PutRecordOutput](t)(v.e.PutRecord(ctx, &PutRecordInput{StreamRef: ref, PartitionKey: "p", Data: []byte("old")}))
+		v.clock.Advance(DefaultRetentionHours*time.Hour - time.Minute)
+		it := iter(t, v.e, GetShardIteratorInput{StreamRef: ref, ShardId: old.ShardId, ShardIteratorType: IteratorTrimHorizon})
+		must[*PutRecordOutput](t)(v.e.PutRecord(ctx, &PutRecordInput{StreamRef: ref, PartitionKey: "p", Data: []byte("new")}))
+		v.clock.Advance(2 * time.Minute)
+		// Both an iterator made before expiry and a fresh TRIM_HORIZON skip
+		// the expired record, before any background trim has run.
+		fresh := iter(t, v.e, GetShardIteratorInput{StreamRef: ref, ShardId: old.ShardId, ShardIteratorType: IteratorTrimHorizon})
+		for _, it := range []string{it, fresh} {
+			got := must[*GetRecordsOutput](t)(v.e.GetRecords(ctx, &GetRecordsInput{ShardIterator: it}))
+			if len(got.Records) != 1 || string(got.Records[0].Data) != "new" {
+				t.Fatalf("read %d records, first %q; want only the unexpired one", len(got.Records), got.Records[0].Data)
+			}
+		}
+		v.e.EnforceRetention()
+		v.restart()
+		got := readAll(t, v.e, iter(t, v.e, GetShardIteratorInput{StreamRef: ref, ShardId: old.ShardId, ShardIteratorType: IteratorTrimHorizon}), 10)
+		if len(got) != 1 || string(got[0].Data) != "new" {
+			t.Fatalf("after restart read %d records", len(got))
+		}
+	})
+}

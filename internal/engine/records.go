@@ -192,7 +192,7 @@ func (e *Engine) GetShardIterator(_ context.Context, in *GetShardIteratorInput) 
 		return nil, errorf(KindInvalidArgument, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "+
 			"StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and also a StartingSequenceNumber.", typ)
 	case typ == IteratorTrimHorizon:
-		pos = sh.log.First()
+		pos = e.trimHorizon(sh)
 	case typ == IteratorLatest:
 		pos = sh.log.Next()
 	case typ == IteratorAtTimestamp:
@@ -247,12 +247,9 @@ func (e *Engine) GetRecords(_ context.Context, in *GetRecordsInput) (*GetRecords
 	}
 	m := *sh.meta
 	children := sh.stream.children(m.ID)
+	pos := max(it.pos, e.trimHorizon(sh))
 	e.mu.RUnlock()
 
-	pos := it.pos
-	if first := sh.log.First(); pos < first {
-		pos = first
-	}
 	recs, err := sh.log.Read(pos, limit, MaxGetRecordsBytes)
 	if err != nil {
 		return nil, err
@@ -281,6 +278,14 @@ func (e *Engine) GetRecords(_ context.Context, in *GetRecordsInput) (*GetRecords
 	}
 	out.NextShardIterator = e.tokens.iterator(iterator{uid: m.UID, pos: pos, issued: now})
 	return out, nil
+}
+
+// trimHorizon returns the oldest position of a shard still within its
+// stream's retention period. Records past it are hidden at once, before the
+// background trim deletes them. Callers hold e.mu.
+func (e *Engine) trimHorizon(sh *shardState) uint64 {
+	cutoff := e.cfg.Now().Add(-time.Duration(sh.stream.meta.RetentionHours) * time.Hour).UnixMilli()
+	return max(sh.log.First(), sh.log.SeekTime(cutoff))
 }
 
 // children lists the shards whose parent is the given shard. Callers hold e.mu.
