@@ -1,0 +1,195 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/riffle-streams/riffle/internal/journal"
+	"github.com/riffle-streams/riffle/internal/shardlog"
+)
+
+// Shard is one durable shard. All methods are safe for concurrent use.
+type Shard struct {
+	s   *Store
+	uid uint64
+	log *shardlog.Log
+
+	// mu orders appends: positions are assigned and the journal entry is
+	// enqueued under it, so that journal order equals position order.
+	mu sync.Mutex
+	// Invariant: log.Next() <= nextSeq; they are equal when no append is in
+	// flight.
+	nextSeq     uint64 // guarded by mu
+	lastArrival int64  // guarded by mu; ArrivalMillis of the last assigned record
+
+	deleted atomic.Bool // set by DeleteShard (under mu) before the log is closed
+
+	changedMu sync.Mutex
+	changed   chan struct{} // guarded by changedMu; closed and replaced on new records
+}
+
+func newShard(s *Store, uid uint64, l *shardlog.Log) *Shard {
+	return &Shard{s: s, uid: uid, log: l, changed: make(chan struct{})}
+}
+
+// UID returns the shard's uid.
+func (sh *Shard) UID() uint64 { return sh.uid }
+
+// Ack is the outcome of an Append.
+type Ack struct {
+	done chan struct{}
+	err  error // written before done is closed
+}
+
+func newAck() *Ack { return &Ack{done: make(chan struct{})} }
+
+func (a *Ack) complete(err error) {
+	a.err = err
+	close(a.done)
+}
+
+// Wait blocks until the records are durable (per the fsync policy) and
+// readable, and returns nil; or returns the error that prevented it. After an
+// error, the records may or may not be in the shard after a restart.
+func (a *Ack) Wait() error {
+	<-a.done
+	return a.err
+}
+
+// Done returns a channel closed when the outcome is known (see Wait).
+func (a *Ack) Done() <-chan struct{} { return a.done }
+
+// Append assigns the records consecutive positions from the shard's next one
+// and non-decreasing arrival times (max of the previous and Now), writing
+// them into recs, and enqueues them to the journal. It returns at once; the
+// caller must not modify recs until the Ack completes. An empty batch
+// completes at once.
+func (sh *Shard) Append(recs []Record) *Ack {
+	ack := newAck()
+	if len(recs) == 0 {
+		ack.complete(nil)
+		return ack
+	}
+	if size := entrySize(recs); size > journal.MaxEntryBytes {
+		ack.complete(fmt.Errorf("%w: %d bytes, max %d", ErrBatchTooLarge, size, journal.MaxEntryBytes))
+		return ack
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.deleted.Load() {
+		ack.complete(fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid))
+		return ack
+	}
+	if err := sh.s.failure(); err != nil {
+		ack.complete(err)
+		return ack
+	}
+	arrival := max(sh.lastArrival, sh.s.opts.Now().UnixMilli())
+	first := sh.nextSeq
+	for i := range recs {
+		recs[i].Seq = first + uint64(i)
+		recs[i].ArrivalMillis = arrival
+	}
+	entry := encodeEntry(make([]byte, 0, entrySize(recs)), sh.uid, first, recs)
+	sh.nextSeq += uint64(len(recs))
+	sh.lastArrival = arrival
+	sh.s.j.Append(entry, func(lsn uint64, err error) {
+		sh.apply(lsn, recs, len(entry), err, ack)
+	})
+	return ack
+}
+
+// apply runs on the journal's commit goroutine, in LSN order, once the entry
+// is durable: it writes the records to the shard log and completes the Ack.
+func (sh *Shard) apply(lsn uint64, recs []Record, size int, err error, ack *Ack) {
+	s := sh.s
+	if err != nil {
+		if errors.Is(err, journal.ErrClosed) {
+			ack.complete(ErrClosed)
+			return
+		}
+		ack.complete(s.fail(err))
+		return
+	}
+	if sh.deleted.Load() {
+		s.noteApplied(lsn, nil, size)
+		ack.complete(fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid))
+		return
+	}
+	if err := s.failure(); err != nil && err != ErrClosed {
+		// An earlier shard-log error: the log may be behind this entry.
+		ack.complete(err)
+		return
+	}
+	if err := sh.log.Append(recs); err != nil {
+		if sh.deleted.Load() && errors.Is(err, shardlog.ErrClosed) {
+			s.noteApplied(lsn, nil, size)
+			ack.complete(fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid))
+			return
+		}
+		ack.complete(s.fail(fmt.Errorf("apply lsn %d to shard %016x: %w", lsn, sh.uid, err)))
+		return
+	}
+	s.noteApplied(lsn, sh, size)
+	sh.notify()
+	ack.complete(nil)
+}
+
+// notify wakes the waiters on Changed.
+func (sh *Shard) notify() {
+	sh.changedMu.Lock()
+	close(sh.changed)
+	sh.changed = make(chan struct{})
+	sh.changedMu.Unlock()
+}
+
+// Changed returns a channel that is closed when new records become visible
+// (or the shard is deleted). Call it again after each wake-up.
+func (sh *Shard) Changed() <-chan struct{} {
+	sh.changedMu.Lock()
+	defer sh.changedMu.Unlock()
+	return sh.changed
+}
+
+// Read returns records with Seq >= max(from, First()), in order, at most
+// maxRecords and about maxBytes of key and data (at least one record if any
+// is readable). Only durable, applied records are returned. The caller owns
+// the returned slices.
+func (sh *Shard) Read(from uint64, maxRecords, maxBytes int) ([]Record, error) {
+	recs, err := sh.log.Read(from, maxRecords, maxBytes)
+	if err != nil && sh.deleted.Load() {
+		return nil, fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read shard %016x: %w", sh.uid, err)
+	}
+	return recs, nil
+}
+
+// First returns the oldest readable position.
+func (sh *Shard) First() uint64 { return sh.log.First() }
+
+// Next returns one past the last visible record's position.
+func (sh *Shard) Next() uint64 { return sh.log.Next() }
+
+// SeekTime returns the first readable position with ArrivalMillis >= ms, or
+// Next() if none.
+func (sh *Shard) SeekTime(ms int64) uint64 { return sh.log.SeekTime(ms) }
+
+// LastArrivalMillis returns the arrival time of the newest visible record, 0
+// if none.
+func (sh *Shard) LastArrivalMillis() int64 { return sh.log.LastArrivalMillis() }
+
+// TrimBefore makes records that arrived before ms unreadable and deletes the
+// shard-log segments holding only such records.
+func (sh *Shard) TrimBefore(ms int64) error {
+	if err := sh.log.TrimBefore(ms); err != nil {
+		if sh.deleted.Load() {
+			return fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid)
+		}
+		return fmt.Errorf("store: trim shard %016x: %w", sh.uid, err)
+	}
+	return nil
+}

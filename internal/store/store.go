@@ -1,0 +1,582 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"log/slog"
+	"path"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riffle-streams/riffle/internal/journal"
+	"github.com/riffle-streams/riffle/internal/shardlog"
+	"github.com/riffle-streams/riffle/internal/vfs"
+)
+
+// Record is one record of a shard.
+type Record = shardlog.Record
+
+// Errors returned by the store.
+var (
+	// ErrClosed is returned (or completes an Ack) after Close.
+	ErrClosed = errors.New("store: closed")
+	// ErrFailed is wrapped, with the cause, by every error after a journal or
+	// shard-log write or fsync error; the store refuses writes until reopened.
+	ErrFailed = errors.New("store: failed after a write or fsync error")
+	// ErrShardNotFound is returned for a uid with no shard, including one
+	// deleted while an Append to it was in flight.
+	ErrShardNotFound = errors.New("store: shard not found")
+	// ErrShardExists is returned by CreateShard for a uid already present.
+	ErrShardExists = errors.New("store: shard already exists")
+	// ErrGap is returned by Open when a journal entry begins beyond the
+	// shard's next position: acknowledged data was lost.
+	ErrGap = errors.New("store: gap between shard log and journal")
+	// ErrCorrupt is returned when a journal entry or the meta file cannot be
+	// decoded.
+	ErrCorrupt = errors.New("store: corrupt data")
+	// ErrBatchTooLarge completes the Ack of an Append whose batch would exceed
+	// journal.MaxEntryBytes; nothing is written and the store stays usable.
+	ErrBatchTooLarge = errors.New("store: batch too large")
+)
+
+// Defaults used for zero Options fields.
+const (
+	DefaultJournalSegmentMaxBytes = 16 << 20
+	DefaultCheckpointBytes        = 64 << 20
+)
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// Fsync is the journal's durability policy; default journal.Always.
+	Fsync journal.FsyncPolicy
+	// FsyncInterval is the fsync period under journal.Interval.
+	FsyncInterval time.Duration
+	// SegmentMaxBytes is the shard-log segment size; 0 means the shardlog
+	// default.
+	SegmentMaxBytes int64
+	// JournalSegmentMaxBytes is the journal segment size; default
+	// DefaultJournalSegmentMaxBytes.
+	JournalSegmentMaxBytes int64
+	// CheckpointBytes is the amount of journal entries applied since the last
+	// checkpoint that triggers the next one; default DefaultCheckpointBytes.
+	CheckpointBytes int64
+	// Now is the clock for ArrivalMillis; default time.Now.
+	Now func() time.Time
+	// Logger receives recovery and failure events; default discards.
+	Logger *slog.Logger
+}
+
+// Validate reports every invalid field at once.
+func (o Options) Validate() error {
+	var errs []error
+	if err := (journal.Options{Fsync: o.Fsync, FsyncInterval: o.FsyncInterval, SegmentMaxBytes: o.JournalSegmentMaxBytes}).Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := (shardlog.Options{SegmentMaxBytes: o.SegmentMaxBytes}).Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if o.CheckpointBytes < 0 {
+		errs = append(errs, fmt.Errorf("store: negative CheckpointBytes %d", o.CheckpointBytes))
+	}
+	return errors.Join(errs...)
+}
+
+func (o Options) withDefaults() Options {
+	if o.JournalSegmentMaxBytes == 0 {
+		o.JournalSegmentMaxBytes = DefaultJournalSegmentMaxBytes
+	}
+	if o.CheckpointBytes == 0 {
+		o.CheckpointBytes = DefaultCheckpointBytes
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Stats are counters for metrics.
+type Stats struct {
+	JournalBytes    int64         // bytes in retained journal segments
+	JournalSegments int           // retained journal segments
+	Fsyncs          uint64        // journal fsyncs
+	FsyncTime       time.Duration // total time of journal fsyncs
+	Checkpoints     uint64        // completed checkpoints
+	Shards          int           // shards present
+}
+
+// Store is a node's durable shard storage. All methods are safe for
+// concurrent use.
+type Store struct {
+	fs        vfs.FS
+	dir       string
+	shardsDir string
+	opts      Options
+	log       *slog.Logger
+	j         *journal.Journal
+
+	adminMu sync.Mutex // serializes CreateShard, DeleteShard, SaveMeta and Close
+
+	mu         sync.Mutex
+	shards     map[uint64]*Shard   // guarded by mu
+	dirty      map[*Shard]struct{} // guarded by mu; written since the last checkpoint
+	appliedLSN uint64              // guarded by mu; last LSN applied (or skipped)
+	sinceCkpt  int64               // guarded by mu; entry bytes applied since the last checkpoint
+	err        error               // guarded by mu; sticky failure
+	closed     bool                // guarded by mu
+
+	ckptMu      sync.Mutex    // serializes checkpoints
+	ckptReq     chan struct{} // capacity 1
+	ckptStop    chan struct{}
+	ckptStopped chan struct{}
+	checkpoints atomic.Uint64
+}
+
+// Open opens or creates the store in dir and recovers it: every shard log,
+// then the journal replayed onto them, then a checkpoint.
+func Open(fsys vfs.FS, dir string, opts Options) (*Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	s := &Store{
+		fs:          fsys,
+		dir:         dir,
+		shardsDir:   path.Join(dir, "shards"),
+		opts:        opts,
+		log:         opts.Logger.With("component", "store"),
+		shards:      make(map[uint64]*Shard),
+		dirty:       make(map[*Shard]struct{}),
+		ckptReq:     make(chan struct{}, 1),
+		ckptStop:    make(chan struct{}),
+		ckptStopped: make(chan struct{}),
+	}
+	if err := s.recover(); err != nil {
+		for _, sh := range s.shards {
+			sh.log.Close()
+		}
+		if s.j != nil {
+			s.j.Close()
+		}
+		return nil, err
+	}
+	go s.checkpointLoop()
+	return s, nil
+}
+
+func (s *Store) recover() error {
+	if err := vfs.MkdirAllDurable(s.fs, s.shardsDir); err != nil {
+		return fmt.Errorf("store: create %s: %w", s.shardsDir, err)
+	}
+	if err := s.fs.Remove(s.metaPath() + ".tmp"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: remove leftover meta.tmp: %w", err)
+	}
+	names, err := s.fs.List(s.shardsDir)
+	if err != nil {
+		return fmt.Errorf("store: list shards: %w", err)
+	}
+	for _, name := range names {
+		uid, ok := parseShardName(name)
+		if !ok {
+			continue
+		}
+		l, err := shardlog.Open(s.fs, path.Join(s.shardsDir, name), s.shardlogOptions())
+		if err != nil {
+			return fmt.Errorf("store: open shard %s: %w", name, err)
+		}
+		if cut := l.Recovered(); cut > 0 {
+			s.log.Warn("cut torn tail of shard log", "shard", name, "cut_bytes", cut)
+		}
+		s.shards[uid] = newShard(s, uid, l)
+	}
+	s.j, err = journal.Open(s.fs, path.Join(s.dir, "journal"), journal.Options{
+		Fsync:           s.opts.Fsync,
+		FsyncInterval:   s.opts.FsyncInterval,
+		SegmentMaxBytes: s.opts.JournalSegmentMaxBytes,
+		Logger:          s.opts.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("store: open journal: %w", err)
+	}
+	var applied, skipped int
+	err = s.j.Replay(func(lsn uint64, entry []byte) error {
+		s.appliedLSN = lsn
+		uid, first, recs, err := decodeEntry(entry)
+		if err != nil {
+			return fmt.Errorf("journal lsn %d: %w", lsn, err)
+		}
+		sh, ok := s.shards[uid]
+		if !ok {
+			skipped++ // the shard was deleted
+			return nil
+		}
+		next := sh.log.Next()
+		end := first + uint64(len(recs))
+		if end <= next {
+			skipped++
+			return nil
+		}
+		if first > next {
+			return fmt.Errorf("%w: shard %016x: journal lsn %d begins at position %d, shard log ends at %d",
+				ErrGap, uid, lsn, first, next)
+		}
+		if err := sh.log.Append(recs[next-first:]); err != nil {
+			return fmt.Errorf("store: replay lsn %d into shard %016x: %w", lsn, uid, err)
+		}
+		s.dirty[sh] = struct{}{}
+		applied++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: replay journal: %w", err)
+	}
+	for _, sh := range s.shards {
+		sh.nextSeq = sh.log.Next()
+		sh.lastArrival = sh.log.LastArrivalMillis()
+	}
+	s.log.Info("recovered", "shards", len(s.shards), "entries_applied", applied,
+		"entries_skipped", skipped, "last_lsn", s.appliedLSN)
+	// Make the replayed data durable in the shard logs so that the journal
+	// can be released.
+	return s.checkpoint()
+}
+
+func (s *Store) shardlogOptions() shardlog.Options {
+	return shardlog.Options{SegmentMaxBytes: s.opts.SegmentMaxBytes}
+}
+
+func shardName(uid uint64) string { return fmt.Sprintf("%016x", uid) }
+
+func parseShardName(name string) (uint64, bool) {
+	if len(name) != 16 {
+		return 0, false
+	}
+	uid, err := strconv.ParseUint(name, 16, 64)
+	return uid, err == nil
+}
+
+func (s *Store) metaPath() string { return path.Join(s.dir, "meta") }
+
+// failure returns the error that forbids writing, if any.
+func (s *Store) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// fail makes err sticky (the first error wins) and returns the sticky error.
+func (s *Store) fail(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = fmt.Errorf("%w: %w", ErrFailed, err)
+		s.log.Error("store failed; refusing further writes", "err", err)
+	}
+	return s.err
+}
+
+// noteApplied records that the entry at lsn was applied to sh (nil if it was
+// skipped) and requests a checkpoint when enough has accumulated.
+func (s *Store) noteApplied(lsn uint64, sh *Shard, size int) {
+	s.mu.Lock()
+	s.appliedLSN = lsn
+	if sh != nil {
+		s.dirty[sh] = struct{}{}
+	}
+	s.sinceCkpt += int64(size)
+	due := s.sinceCkpt >= s.opts.CheckpointBytes
+	s.mu.Unlock()
+	if due {
+		select {
+		case s.ckptReq <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *Store) checkpointLoop() {
+	defer close(s.ckptStopped)
+	for {
+		select {
+		case <-s.ckptStop:
+			return
+		case <-s.ckptReq:
+			if err := s.checkpoint(); err != nil {
+				s.log.Error("checkpoint failed", "err", err)
+			}
+		}
+	}
+}
+
+// checkpoint fsyncs every shard log written since the last checkpoint and
+// then releases the journal up to the last applied LSN. Every entry up to
+// that LSN was written to its shard log before the snapshot below, so the
+// fsyncs cover it.
+func (s *Store) checkpoint() error {
+	s.ckptMu.Lock()
+	defer s.ckptMu.Unlock()
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return s.err
+	}
+	lsn := s.appliedLSN
+	dirty := s.dirty
+	s.dirty = make(map[*Shard]struct{})
+	s.sinceCkpt = 0
+	s.mu.Unlock()
+	for sh := range dirty {
+		if err := sh.log.Sync(); err != nil {
+			if sh.deleted.Load() {
+				continue // closed by DeleteShard; its data no longer matters
+			}
+			return s.fail(fmt.Errorf("checkpoint: sync shard %016x: %w", sh.uid, err))
+		}
+	}
+	if lsn > 0 {
+		if err := s.j.Release(lsn); err != nil {
+			if errors.Is(err, journal.ErrFailed) {
+				return s.fail(err)
+			}
+			return fmt.Errorf("store: checkpoint: %w", err)
+		}
+	}
+	s.checkpoints.Add(1)
+	return nil
+}
+
+// LoadMeta returns the last metadata snapshot saved, or nil if none was.
+func (s *Store) LoadMeta() ([]byte, error) {
+	f, err := s.fs.Open(s.metaPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open meta: %w", err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return nil, fmt.Errorf("store: meta size: %w", err)
+	}
+	if size < metaHeaderBytes {
+		return nil, fmt.Errorf("%w: meta file of %d bytes", ErrCorrupt, size)
+	}
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("store: read meta: %w", err)
+	}
+	if string(b[:4]) != metaMagic || b[4] != metaVersion {
+		return nil, fmt.Errorf("%w: bad meta header", ErrCorrupt)
+	}
+	n := binary.LittleEndian.Uint32(b[8:12])
+	if int64(n) != size-metaHeaderBytes {
+		return nil, fmt.Errorf("%w: meta length %d in a file of %d bytes", ErrCorrupt, n, size)
+	}
+	data := b[metaHeaderBytes:]
+	if binary.LittleEndian.Uint32(b[12:16]) != crc32.Checksum(data, castagnoli) {
+		return nil, fmt.Errorf("%w: meta checksum mismatch", ErrCorrupt)
+	}
+	return data, nil
+}
+
+const (
+	metaMagic       = "RFMT"
+	metaVersion     = 1
+	metaHeaderBytes = 16
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// SaveMeta atomically and durably replaces the metadata snapshot.
+func (s *Store) SaveMeta(b []byte) error {
+	if len(b) > 1<<31 {
+		return fmt.Errorf("store: meta of %d bytes is too large", len(b))
+	}
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	if err := s.failure(); err != nil {
+		return err
+	}
+	buf := make([]byte, metaHeaderBytes, metaHeaderBytes+len(b))
+	copy(buf, metaMagic)
+	buf[4] = metaVersion
+	binary.LittleEndian.PutUint32(buf[8:12], uint32(len(b)))
+	binary.LittleEndian.PutUint32(buf[12:16], crc32.Checksum(b, castagnoli))
+	buf = append(buf, b...)
+	tmp := s.metaPath() + ".tmp"
+	f, err := s.fs.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", tmp, err)
+	}
+	if _, err := f.Write(buf); err != nil {
+		f.Close()
+		return fmt.Errorf("store: write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return s.fail(fmt.Errorf("sync %s: %w", tmp, err))
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("store: close %s: %w", tmp, err)
+	}
+	if err := s.fs.Rename(tmp, s.metaPath()); err != nil {
+		return fmt.Errorf("store: rename %s: %w", tmp, err)
+	}
+	if err := s.fs.SyncDir(s.dir); err != nil {
+		return s.fail(fmt.Errorf("sync dir %s: %w", s.dir, err))
+	}
+	return nil
+}
+
+// CreateShard durably creates the directory of a new shard, empty, and
+// returns it. It returns ErrShardExists if uid is present.
+func (s *Store) CreateShard(uid uint64) (*Shard, error) {
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	if err := s.failure(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	_, exists := s.shards[uid]
+	s.mu.Unlock()
+	if exists {
+		return nil, fmt.Errorf("%w: %016x", ErrShardExists, uid)
+	}
+	dir := path.Join(s.shardsDir, shardName(uid))
+	l, err := shardlog.Open(s.fs, dir, s.shardlogOptions())
+	if err != nil {
+		return nil, fmt.Errorf("store: create shard %016x: %w", uid, err)
+	}
+	// shardlog.Open made the directory durable.
+	sh := newShard(s, uid, l)
+	sh.nextSeq = l.Next()
+	sh.lastArrival = l.LastArrivalMillis()
+	s.mu.Lock()
+	s.shards[uid] = sh
+	s.mu.Unlock()
+	return sh, nil
+}
+
+// Shard returns the shard with the given uid, if present.
+func (s *Store) Shard(uid uint64) (*Shard, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, ok := s.shards[uid]
+	return sh, ok
+}
+
+// ShardIDs returns the uids of all shards present, in increasing order.
+func (s *Store) ShardIDs() []uint64 {
+	s.mu.Lock()
+	ids := make([]uint64, 0, len(s.shards))
+	for uid := range s.shards {
+		ids = append(ids, uid)
+	}
+	s.mu.Unlock()
+	slices.Sort(ids)
+	return ids
+}
+
+// DeleteShard closes the shard and removes its directory. Appends in flight
+// to it complete with ErrShardNotFound; journal entries for it are ignored
+// from now on, including on recovery.
+func (s *Store) DeleteShard(uid uint64) error {
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	if err := s.failure(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	sh, ok := s.shards[uid]
+	if ok {
+		delete(s.shards, uid)
+		delete(s.dirty, sh)
+	}
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: %016x", ErrShardNotFound, uid)
+	}
+	sh.mu.Lock()
+	sh.deleted.Store(true)
+	sh.mu.Unlock()
+	sh.log.Close() // its data is being deleted; a sync error does not matter
+	sh.notify()
+	dir := path.Join(s.shardsDir, shardName(uid))
+	if err := s.fs.RemoveAll(dir); err != nil {
+		return fmt.Errorf("store: delete shard %016x: %w", uid, err)
+	}
+	if err := s.fs.SyncDir(s.shardsDir); err != nil {
+		return s.fail(fmt.Errorf("delete shard %016x: sync dir: %w", uid, err))
+	}
+	return nil
+}
+
+// Close stops accepting appends, flushes the journal (completing every Ack
+// in flight), checkpoints, and closes every shard. It returns the store's
+// failure, if any.
+func (s *Store) Close() error {
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	var errs []error
+	if err := s.j.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("store: close journal: %w", err))
+	}
+	close(s.ckptStop)
+	<-s.ckptStopped
+	// checkpoint returns the sticky failure instead of checkpointing a
+	// failed store.
+	if err := s.checkpoint(); err != nil {
+		errs = append(errs, err)
+	}
+	s.mu.Lock()
+	shards := make([]*Shard, 0, len(s.shards))
+	for _, sh := range s.shards {
+		shards = append(shards, sh)
+	}
+	s.mu.Unlock()
+	for _, sh := range shards {
+		if err := sh.log.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: close shard %016x: %w", sh.uid, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Stats returns counters for metrics.
+func (s *Store) Stats() Stats {
+	js := s.j.Stats()
+	s.mu.Lock()
+	n := len(s.shards)
+	s.mu.Unlock()
+	return Stats{
+		JournalBytes:    js.Bytes,
+		JournalSegments: js.Segments,
+		Fsyncs:          js.Fsyncs,
+		FsyncTime:       js.FsyncTime,
+		Checkpoints:     s.checkpoints.Load(),
+		Shards:          n,
+	}
+}
