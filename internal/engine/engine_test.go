@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/riffle-streams/riffle/internal/store"
@@ -424,4 +425,61 @@ func TestRetentionHidesExpiredRecords(t *testing.T) {
 			t.Fatalf("after restart read %d records", len(got))
 		}
 	})
+}
+
+// TestStatusDelays checks the CREATING and DELETING phases that
+// --create-stream-delay and --delete-stream-delay add, on a fake clock.
+func TestStatusDelays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st, err := store.Open(vfs.NewMem(), "data", store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := DefaultConfig()
+		cfg.CreateStreamDelay, cfg.DeleteStreamDelay = 500*time.Millisecond, time.Second
+		e, err := Open(cfg, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		defer e.Close()
+		create(t, e, "s", 1)
+		ref := StreamRef{StreamName: "s"}
+		status := func() string {
+			d, err := e.DescribeStreamSummary(ctx, &DescribeStreamSummaryInput{StreamRef: ref})
+			if err != nil {
+				return kindName(err)
+			}
+			return d.StreamDescriptionSummary.StreamStatus
+		}
+		if s := status(); s != StatusCreating {
+			t.Fatalf("status right after create: %s", s)
+		}
+		_, err = e.PutRecord(ctx, &PutRecordInput{StreamRef: ref, PartitionKey: "p", Data: []byte("x")})
+		wantKind(t, err, KindResourceNotFound, "Stream s under account 000000000000 not found.")
+		time.Sleep(500 * time.Millisecond)
+		synctest.Wait()
+		if s := status(); s != StatusActive {
+			t.Fatalf("status after the delay: %s", s)
+		}
+		if err := e.DeleteStream(ctx, &DeleteStreamInput{StreamRef: ref}); err != nil {
+			t.Fatal(err)
+		}
+		if s := status(); s != StatusDeleting {
+			t.Fatalf("status right after delete: %s", s)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if s := status(); s != "ResourceNotFound" {
+			t.Fatalf("status after the delete delay: %s", s)
+		}
+	})
+}
+
+// kindName names an error's kind for test messages.
+func kindName(err error) string {
+	if KindOf(err) == KindResourceNotFound {
+		return "ResourceNotFound"
+	}
+	return err.Error()
 }
