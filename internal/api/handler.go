@@ -145,7 +145,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 		return writeError(w, &apiError{Type: "UnknownOperationException", Status: http.StatusBadRequest,
 			Message: "Operation " + opName + " is not supported by this server yet."})
 	}
-	out, err := fn(r.Context(), req)
+	out, err := fn(engine.WithCaller(r.Context(), callerOf(r)), req)
 	if err != nil {
 		ae := toAPIError(err)
 		if ae.Status == http.StatusInternalServerError {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/riffle-streams/riffle/internal/engine"
@@ -108,4 +109,39 @@ func FuzzServe(f *testing.F) {
 			t.Fatalf("%s %q: status %d body %v", ops[int(op)%len(ops)], body, code, out)
 		}
 	})
+}
+
+func TestStreamsAreScopedByAccountAndRegion(t *testing.T) {
+	h := newTestHandler(t)
+	as := func(akid, region, op, body string) (int, map[string]any) {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", targetPrefix+op)
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+akid+"/20260101/"+region+"/kinesis/aws4_request, SignedHeaders=host, Signature=00")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out map[string]any
+		json.Unmarshal(rec.Body.Bytes(), &out)
+		return rec.Code, out
+	}
+	for _, c := range []struct{ akid, region string }{{"111111111111", "us-east-1"}, {"222222222222", "us-east-1"}, {"111111111111", "eu-west-1"}} {
+		if code, out := as(c.akid, c.region, "CreateStream", `{"StreamName":"same","ShardCount":1}`); code != 200 {
+			t.Fatalf("create as %v: %d %v", c, code, out)
+		}
+	}
+	_, out := as("222222222222", "us-east-1", "DescribeStreamSummary", `{"StreamName":"same"}`)
+	if arn := out["StreamDescriptionSummary"].(map[string]any)["StreamARN"]; arn != "arn:aws:kinesis:us-east-1:222222222222:stream/same" {
+		t.Fatalf("ARN %v", arn)
+	}
+	_, out = as("111111111111", "eu-west-1", "ListStreams", `{}`)
+	if names := out["StreamNames"].([]any); len(names) != 1 {
+		t.Fatalf("ListStreams in eu-west-1: %v", names)
+	}
+	code, out := as("AKIDEXAMPLE", "us-east-1", "DescribeStream", `{"StreamName":"same"}`)
+	if code != 400 || out["message"] != "Stream same under account 000000000000 not found." {
+		t.Fatalf("default account sees another account's stream: %d %v", code, out)
+	}
+	code, out = as("222222222222", "us-east-1", "DescribeStream", `{"StreamARN":"arn:aws:kinesis:us-east-1:111111111111:stream/same"}`)
+	if code != 400 || out["__type"] != "ResourceNotFoundException" {
+		t.Fatalf("another account's stream by ARN: %d %v", code, out)
+	}
 }

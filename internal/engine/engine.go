@@ -62,7 +62,7 @@ type Engine struct {
 
 	mu      sync.RWMutex
 	meta    metadata                // persisted state; guarded by mu
-	streams map[string]*stream      // by name; guarded by mu
+	streams map[streamKey]*stream   // guarded by mu
 	byUID   map[uint64]*shardState  // every shard of every live stream; guarded by mu
 	timers  map[*stream]*time.Timer // pending status transitions; guarded by mu
 	closed  bool
@@ -79,6 +79,8 @@ type metadata struct {
 }
 
 type streamMeta struct {
+	Account        string
+	Region         string
 	Name           string
 	CreatedMillis  int64
 	Status         string
@@ -104,6 +106,16 @@ type shardMeta struct {
 	Closed       bool   `json:",omitempty"`
 	EndPos       uint64 `json:",omitempty"`
 	ClosedMillis int64  `json:",omitempty"`
+}
+
+// streamKey identifies a stream: names are scoped by account and region.
+type streamKey struct{ account, region, name string }
+
+func (sm *streamMeta) key() streamKey { return streamKey{sm.Account, sm.Region, sm.Name} }
+
+// arn is the stream's ARN.
+func (sm *streamMeta) arn() string {
+	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", sm.Region, sm.Account, sm.Name)
 }
 
 // stream is a live stream: its metadata and its shards' runtime state.
@@ -146,7 +158,7 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 	e := &Engine{
 		cfg:     cfg,
 		store:   st,
-		streams: make(map[string]*stream),
+		streams: make(map[streamKey]*stream),
 		byUID:   make(map[uint64]*shardState),
 		timers:  make(map[*stream]*time.Timer),
 	}
@@ -167,6 +179,9 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 	var kept []*streamMeta
 	var doomed []uint64
 	for _, sm := range e.meta.Streams {
+		if sm.Account == "" {
+			sm.Account, sm.Region = cfg.AccountID, cfg.Region
+		}
 		if sm.Status == StatusDeleting {
 			for _, sh := range sm.Shards {
 				doomed = append(doomed, sh.UID)
@@ -180,7 +195,7 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.streams[sm.Name] = s
+		e.streams[sm.key()] = s
 		kept = append(kept, sm)
 	}
 	e.meta.Streams = kept
@@ -268,42 +283,41 @@ const (
 	ModeOnDemand    = "ON_DEMAND"
 )
 
-func (e *Engine) arn(name string) string {
-	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", e.cfg.Region, e.cfg.AccountID, name)
-}
-
-// resolve finds the stream a request names, by name or ARN. Callers hold e.mu.
-func (e *Engine) resolve(ref StreamRef) (*stream, error) {
-	name, err := e.streamName(ref)
+// resolve finds the stream a request names, by name or ARN, among the
+// caller's streams. Callers hold e.mu.
+func (e *Engine) resolve(c Caller, ref StreamRef) (*stream, error) {
+	k, err := streamKeyOf(c, ref)
 	if err != nil {
 		return nil, err
 	}
-	s, ok := e.streams[name]
+	s, ok := e.streams[k]
 	if !ok {
-		return nil, errStreamNotFound(name, e.cfg.AccountID)
+		return nil, errStreamNotFound(k.name, k.account)
 	}
 	return s, nil
 }
 
-// streamName returns the stream name a request refers to.
-func (e *Engine) streamName(ref StreamRef) (string, error) {
+// streamKeyOf returns the stream a request refers to. A stream of another
+// account or region can only be named by ARN; until resource policies are
+// enforced such a stream is reported as not found.
+func streamKeyOf(c Caller, ref StreamRef) (streamKey, error) {
 	if ref.StreamARN == "" {
 		if ref.StreamName == "" {
-			return "", errorf(KindInvalidArgument, "Either StreamName or StreamARN must be provided.")
+			return streamKey{}, errorf(KindInvalidArgument, "Either StreamName or StreamARN must be provided.")
 		}
-		return ref.StreamName, nil
+		return streamKey{c.Account, c.Region, ref.StreamName}, nil
 	}
 	region, account, name, ok := parseStreamARN(ref.StreamARN)
 	if !ok {
-		return "", errorf(KindInvalidArgument, "Invalid StreamARN %s.", ref.StreamARN)
+		return streamKey{}, errorf(KindInvalidArgument, "Invalid StreamARN %s.", ref.StreamARN)
 	}
 	if ref.StreamName != "" && ref.StreamName != name {
-		return "", errorf(KindInvalidArgument, "StreamARN %s and StreamName %s do not refer to the same stream.", ref.StreamARN, ref.StreamName)
+		return streamKey{}, errorf(KindInvalidArgument, "StreamARN %s and StreamName %s do not refer to the same stream.", ref.StreamARN, ref.StreamName)
 	}
-	if region != e.cfg.Region || account != e.cfg.AccountID {
-		return "", errStreamNotFound(name, account)
+	if region != c.Region || account != c.Account {
+		return streamKey{}, errStreamNotFound(name, account)
 	}
-	return name, nil
+	return streamKey{account, region, name}, nil
 }
 
 // parseStreamARN splits arn:aws:kinesis:<region>:<account>:stream/<name>.
@@ -328,9 +342,14 @@ func parseStreamARN(arn string) (region, account, name string, ok bool) {
 	return parts[3], parts[4], name, true
 }
 
-func (e *Engine) openShardCount() int {
+// openShardCount counts the open shards of an account in a region, the
+// figure the shard quota applies to. Callers hold e.mu.
+func (e *Engine) openShardCount(c Caller) int {
 	n := 0
-	for _, s := range e.streams {
+	for k, s := range e.streams {
+		if k.account != c.Account || k.region != c.Region {
+			continue
+		}
 		for _, sh := range s.meta.Shards {
 			if !sh.Closed {
 				n++

@@ -17,7 +17,8 @@ const (
 
 // ListShards lists a stream's shards, a page at a time, optionally filtered
 // the way KCL uses it to find where to start after a reshard.
-func (e *Engine) ListShards(_ context.Context, in *ListShardsInput) (*ListShardsOutput, error) {
+func (e *Engine) ListShards(ctx context.Context, in *ListShardsInput) (*ListShardsOutput, error) {
+	c := e.caller(ctx)
 	now := e.cfg.Now()
 	ref, after := in.StreamRef, in.ExclusiveStartShardId
 	var created int64 = -1
@@ -40,15 +41,15 @@ func (e *Engine) ListShards(_ context.Context, in *ListShardsInput) (*ListShards
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s, err := e.resolve(ref)
+	s, err := e.resolve(c, ref)
 	if err != nil {
 		return nil, err
 	}
 	if created >= 0 && created != s.meta.CreatedMillis {
-		return nil, errStreamNotFound(s.meta.Name, e.cfg.AccountID)
+		return nil, errStreamNotFound(s.meta.Name, s.meta.Account)
 	}
 	if in.StreamCreationTimestamp != nil && in.StreamCreationTimestamp.UnixMilli() != s.meta.CreatedMillis {
-		return nil, errStreamNotFound(s.meta.Name, e.cfg.AccountID)
+		return nil, errStreamNotFound(s.meta.Name, s.meta.Account)
 	}
 	keep := func(*shardState) bool { return true }
 	if f := in.ShardFilter; f != nil {

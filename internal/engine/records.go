@@ -29,13 +29,13 @@ const (
 
 // writable returns the stream if records may be written to it now.
 // Callers hold e.mu.
-func (e *Engine) writable(ref StreamRef) (*stream, error) {
-	s, err := e.resolve(ref)
+func (e *Engine) writable(c Caller, ref StreamRef) (*stream, error) {
+	s, err := e.resolve(c, ref)
 	if err != nil {
 		return nil, err
 	}
 	if st := s.meta.Status; st != StatusActive && st != StatusUpdating {
-		return nil, errStreamNotFound(s.meta.Name, e.cfg.AccountID)
+		return nil, errStreamNotFound(s.meta.Name, s.meta.Account)
 	}
 	return s, nil
 }
@@ -67,9 +67,10 @@ func (e *Engine) hashOf(s *stream, partitionKey, explicit string) (hashKey, erro
 }
 
 // PutRecord writes one record and returns once it is durable.
-func (e *Engine) PutRecord(_ context.Context, in *PutRecordInput) (*PutRecordOutput, error) {
+func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordOutput, error) {
+	c := e.caller(ctx)
 	e.mu.RLock()
-	s, err := e.writable(in.StreamRef)
+	s, err := e.writable(c, in.StreamRef)
 	if err != nil {
 		e.mu.RUnlock()
 		return nil, err
@@ -80,7 +81,7 @@ func (e *Engine) PutRecord(_ context.Context, in *PutRecordInput) (*PutRecordOut
 		if _, _, ok := parseSeq(in.SequenceNumberForOrdering); !ok {
 			e.mu.RUnlock()
 			return nil, errorf(KindInvalidArgument, "ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.",
-				in.SequenceNumberForOrdering, s.meta.Name, e.cfg.AccountID)
+				in.SequenceNumberForOrdering, s.meta.Name, s.meta.Account)
 		}
 	}
 	h, err := e.hashOf(s, in.PartitionKey, in.ExplicitHashKey)
@@ -107,7 +108,8 @@ func (s *stream) encryption() string { return s.meta.EncryptionType }
 
 // PutRecords writes a batch of records, each routed to its shard, and
 // returns once all are durable. Results are in request order.
-func (e *Engine) PutRecords(_ context.Context, in *PutRecordsInput) (*PutRecordsOutput, error) {
+func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecordsOutput, error) {
+	c := e.caller(ctx)
 	size := 0
 	for _, r := range in.Records {
 		size += len(r.Data) + len(r.PartitionKey)
@@ -116,7 +118,7 @@ func (e *Engine) PutRecords(_ context.Context, in *PutRecordsInput) (*PutRecords
 		return nil, errorf(KindInvalidArgument, "Records size exceeds 5 MB limit")
 	}
 	e.mu.RLock()
-	s, err := e.writable(in.StreamRef)
+	s, err := e.writable(c, in.StreamRef)
 	if err != nil {
 		e.mu.RUnlock()
 		return nil, err
@@ -170,16 +172,17 @@ func (e *Engine) PutRecords(_ context.Context, in *PutRecordsInput) (*PutRecords
 }
 
 // GetShardIterator returns an iterator positioned in a shard.
-func (e *Engine) GetShardIterator(_ context.Context, in *GetShardIteratorInput) (*GetShardIteratorOutput, error) {
+func (e *Engine) GetShardIterator(ctx context.Context, in *GetShardIteratorInput) (*GetShardIteratorOutput, error) {
+	c := e.caller(ctx)
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s, err := e.resolve(in.StreamRef)
+	s, err := e.resolve(c, in.StreamRef)
 	if err != nil {
 		return nil, err
 	}
 	sh := s.byID[in.ShardId]
 	if sh == nil {
-		return nil, errShardNotFound(in.ShardId, s.meta.Name, e.cfg.AccountID)
+		return nil, errShardNotFound(in.ShardId, s.meta.Name, s.meta.Account)
 	}
 	var pos uint64
 	typ := in.ShardIteratorType
@@ -204,7 +207,7 @@ func (e *Engine) GetShardIterator(_ context.Context, in *GetShardIteratorInput) 
 		uid, p, ok := parseSeq(in.StartingSequenceNumber)
 		if !ok {
 			return nil, errorf(KindInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.",
-				in.StartingSequenceNumber, sh.meta.ID, s.meta.Name, e.cfg.AccountID)
+				in.StartingSequenceNumber, sh.meta.ID, s.meta.Name, s.meta.Account)
 		}
 		if uid != sh.meta.UID {
 			if other := e.byUID[uid]; other != nil && other.stream == s {
@@ -212,7 +215,7 @@ func (e *Engine) GetShardIterator(_ context.Context, in *GetShardIteratorInput) 
 					other.meta.ID, sh.meta.ID)
 			}
 			return nil, errorf(KindInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.",
-				in.StartingSequenceNumber, sh.meta.ID, s.meta.Name, e.cfg.AccountID)
+				in.StartingSequenceNumber, sh.meta.ID, s.meta.Name, s.meta.Account)
 		}
 		pos = p
 		if typ == IteratorAfterSequenceNumber {
@@ -226,7 +229,8 @@ func (e *Engine) GetShardIterator(_ context.Context, in *GetShardIteratorInput) 
 }
 
 // GetRecords reads records from the position of a shard iterator.
-func (e *Engine) GetRecords(_ context.Context, in *GetRecordsInput) (*GetRecordsOutput, error) {
+func (e *Engine) GetRecords(ctx context.Context, in *GetRecordsInput) (*GetRecordsOutput, error) {
+	c := e.caller(ctx)
 	it, ok := e.tokens.parseIterator(in.ShardIterator)
 	if !ok {
 		return nil, errInvalidIterator
@@ -241,7 +245,8 @@ func (e *Engine) GetRecords(_ context.Context, in *GetRecordsInput) (*GetRecords
 	}
 	e.mu.RLock()
 	sh := e.byUID[it.uid]
-	if sh == nil || in.StreamARN != "" && e.arn(sh.stream.meta.Name) != in.StreamARN {
+	if sh == nil || sh.stream.meta.Account != c.Account || sh.stream.meta.Region != c.Region ||
+		in.StreamARN != "" && sh.stream.meta.arn() != in.StreamARN {
 		e.mu.RUnlock()
 		return nil, errorf(KindResourceNotFound, "Shard in the iterator does not exist, or its stream was deleted.")
 	}

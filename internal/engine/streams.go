@@ -10,7 +10,8 @@ import (
 )
 
 // CreateStream creates a stream whose shards tile the hash-key space evenly.
-func (e *Engine) CreateStream(_ context.Context, in *CreateStreamInput) error {
+func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error {
+	c := e.caller(ctx)
 	mode := ModeProvisioned
 	if in.StreamModeDetails != nil {
 		mode = in.StreamModeDetails.StreamMode
@@ -29,14 +30,16 @@ func (e *Engine) CreateStream(_ context.Context, in *CreateStreamInput) error {
 	if e.closed {
 		return errClosed
 	}
-	if _, ok := e.streams[in.StreamName]; ok {
-		return errStreamExists(in.StreamName, e.cfg.AccountID)
+	if _, ok := e.streams[streamKey{c.Account, c.Region, in.StreamName}]; ok {
+		return errStreamExists(in.StreamName, c.Account)
 	}
-	if open := e.openShardCount(); open+count > e.cfg.ShardLimit {
-		return errShardLimit(e.cfg.AccountID, e.cfg.Region, open, e.cfg.ShardLimit, count)
+	if open := e.openShardCount(c); open+count > e.cfg.ShardLimit {
+		return errShardLimit(c.Account, c.Region, open, e.cfg.ShardLimit, count)
 	}
 	now := e.cfg.Now()
 	sm := &streamMeta{
+		Account:        c.Account,
+		Region:         c.Region,
 		Name:           in.StreamName,
 		CreatedMillis:  now.UnixMilli(),
 		Status:         StatusActive,
@@ -73,7 +76,7 @@ func (e *Engine) CreateStream(_ context.Context, in *CreateStreamInput) error {
 	}
 	s.index()
 	e.meta.Streams = append(e.meta.Streams, sm)
-	e.streams[sm.Name] = s
+	e.streams[sm.key()] = s
 	if err := e.saveLocked(); err != nil {
 		return err
 	}
@@ -92,7 +95,7 @@ func (e *Engine) after(s *stream, d time.Duration, fn func()) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		delete(e.timers, s)
-		if e.closed || e.streams[s.meta.Name] != s {
+		if e.closed || e.streams[s.meta.key()] != s {
 			return
 		}
 		fn()
@@ -105,15 +108,16 @@ func (e *Engine) after(s *stream, d time.Duration, fn func()) {
 func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
 // DeleteStream deletes a stream and, once it has left DELETING, its data.
-func (e *Engine) DeleteStream(_ context.Context, in *DeleteStreamInput) error {
+func (e *Engine) DeleteStream(ctx context.Context, in *DeleteStreamInput) error {
+	c := e.caller(ctx)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, err := e.resolve(in.StreamRef)
+	s, err := e.resolve(c, in.StreamRef)
 	if err != nil {
 		return err
 	}
 	if s.meta.Status == StatusDeleting {
-		return errStreamNotFound(s.meta.Name, e.cfg.AccountID)
+		return errStreamNotFound(s.meta.Name, s.meta.Account)
 	}
 	if e.cfg.DeleteStreamDelay > 0 {
 		s.meta.Status = StatusDeleting
@@ -132,7 +136,7 @@ func (e *Engine) DeleteStream(_ context.Context, in *DeleteStreamInput) error {
 // dropLocked removes a stream from the metadata, then its shard data: a crash
 // in between leaves orphan data that Open removes.
 func (e *Engine) dropLocked(s *stream) error {
-	delete(e.streams, s.meta.Name)
+	delete(e.streams, s.meta.key())
 	for i, sm := range e.meta.Streams {
 		if sm == s.meta {
 			e.meta.Streams = append(e.meta.Streams[:i:i], e.meta.Streams[i+1:]...)
@@ -156,10 +160,11 @@ func (e *Engine) dropLocked(s *stream) error {
 }
 
 // DescribeStream describes a stream and a page of its shards.
-func (e *Engine) DescribeStream(_ context.Context, in *DescribeStreamInput) (*DescribeStreamOutput, error) {
+func (e *Engine) DescribeStream(ctx context.Context, in *DescribeStreamInput) (*DescribeStreamOutput, error) {
+	c := e.caller(ctx)
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s, err := e.resolve(in.StreamRef)
+	s, err := e.resolve(c, in.StreamRef)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +190,7 @@ func (e *Engine) DescribeStream(_ context.Context, in *DescribeStreamInput) (*De
 	sm := s.meta
 	return &DescribeStreamOutput{StreamDescription: StreamDescription{
 		StreamName:              sm.Name,
-		StreamARN:               e.arn(sm.Name),
+		StreamARN:               sm.arn(),
 		StreamStatus:            sm.Status,
 		StreamModeDetails:       &StreamModeDetails{StreamMode: sm.Mode},
 		Shards:                  shards,
@@ -241,10 +246,11 @@ func (e *Engine) describeShard(sh *shardState) Shard {
 }
 
 // DescribeStreamSummary describes a stream without listing its shards.
-func (e *Engine) DescribeStreamSummary(_ context.Context, in *DescribeStreamSummaryInput) (*DescribeStreamSummaryOutput, error) {
+func (e *Engine) DescribeStreamSummary(ctx context.Context, in *DescribeStreamSummaryInput) (*DescribeStreamSummaryOutput, error) {
+	c := e.caller(ctx)
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s, err := e.resolve(in.StreamRef)
+	s, err := e.resolve(c, in.StreamRef)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +263,7 @@ func (e *Engine) DescribeStreamSummary(_ context.Context, in *DescribeStreamSumm
 	}
 	return &DescribeStreamSummaryOutput{StreamDescriptionSummary: StreamDescriptionSummary{
 		StreamName:              sm.Name,
-		StreamARN:               e.arn(sm.Name),
+		StreamARN:               sm.arn(),
 		StreamStatus:            sm.Status,
 		StreamModeDetails:       &StreamModeDetails{StreamMode: sm.Mode},
 		RetentionPeriodHours:    sm.RetentionHours,
@@ -272,7 +278,8 @@ func (e *Engine) DescribeStreamSummary(_ context.Context, in *DescribeStreamSumm
 }
 
 // ListStreams lists the account's streams in name order.
-func (e *Engine) ListStreams(_ context.Context, in *ListStreamsInput) (*ListStreamsOutput, error) {
+func (e *Engine) ListStreams(ctx context.Context, in *ListStreamsInput) (*ListStreamsOutput, error) {
+	c := e.caller(ctx)
 	limit := 100
 	if in.Limit != nil {
 		limit = *in.Limit
@@ -285,10 +292,10 @@ func (e *Engine) ListStreams(_ context.Context, in *ListStreamsInput) (*ListStre
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	names := make([]string, 0, len(e.streams))
-	for n := range e.streams {
-		if n > after {
-			names = append(names, n)
+	var names []string
+	for k := range e.streams {
+		if k.account == c.Account && k.region == c.Region && k.name > after {
+			names = append(names, k.name)
 		}
 	}
 	sort.Strings(names)
@@ -299,11 +306,11 @@ func (e *Engine) ListStreams(_ context.Context, in *ListStreamsInput) (*ListStre
 		out.NextToken = names[len(names)-1]
 	}
 	for _, n := range names {
-		sm := e.streams[n].meta
+		sm := e.streams[streamKey{c.Account, c.Region, n}].meta
 		out.StreamNames = append(out.StreamNames, n)
 		out.StreamSummaries = append(out.StreamSummaries, StreamSummary{
 			StreamName:              n,
-			StreamARN:               e.arn(n),
+			StreamARN:               sm.arn(),
 			StreamStatus:            sm.Status,
 			StreamModeDetails:       &StreamModeDetails{StreamMode: sm.Mode},
 			StreamCreationTimestamp: time.UnixMilli(sm.CreatedMillis),
