@@ -89,8 +89,10 @@ type streamMeta struct {
 	NextShardIndex int
 	Shards         []*shardMeta
 	Tags           map[string]string `json:",omitempty"`
-	EncryptionType string            `json:",omitempty"`
-	KeyID          string            `json:",omitempty"`
+	// MaxRecordSizeKiB is the largest record accepted; 0 means the default.
+	MaxRecordSizeKiB int    `json:",omitempty"`
+	EncryptionType   string `json:",omitempty"`
+	KeyID            string `json:",omitempty"`
 }
 
 type shardMeta struct {

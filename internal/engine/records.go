@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -84,6 +85,10 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 				in.SequenceNumberForOrdering, s.meta.Name, s.meta.Account)
 		}
 	}
+	if err := s.checkRecordSize(len(in.Data), "data"); err != nil {
+		e.mu.RUnlock()
+		return nil, err
+	}
 	h, err := e.hashOf(s, in.PartitionKey, in.ExplicitHashKey)
 	if err != nil {
 		e.mu.RUnlock()
@@ -101,6 +106,25 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 		SequenceNumber: formatSeq(sh.meta.UID, recs[0].Seq),
 		EncryptionType: s.encryption(),
 	}, nil
+}
+
+// DefaultMaxRecordSizeKiB is the largest record a stream takes unless
+// UpdateMaxRecordSize raises it.
+const DefaultMaxRecordSizeKiB = 1024
+
+// checkRecordSize refuses a record larger than the stream's maximum record
+// size. The service model allows up to 10 MiB for every stream, so this check
+// is the engine's; the message is the one AWS gives for the 1 MiB limit.
+func (s *stream) checkRecordSize(n int, path string) error {
+	limit := s.meta.MaxRecordSizeKiB
+	if limit == 0 {
+		limit = DefaultMaxRecordSizeKiB
+	}
+	if n <= limit<<10 {
+		return nil
+	}
+	return errorf(KindValidation, "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]' at '%s' "+
+		"failed to satisfy constraint: Member must have length less than or equal to %d", n, n, path, limit<<10)
 }
 
 // encryption is the EncryptionType reported for writes: omitted unless set.
@@ -122,6 +146,12 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 	if err != nil {
 		e.mu.RUnlock()
 		return nil, err
+	}
+	for i, r := range in.Records {
+		if err := s.checkRecordSize(len(r.Data), fmt.Sprintf("records.%d.member.data", i+1)); err != nil {
+			e.mu.RUnlock()
+			return nil, err
+		}
 	}
 	// Group the records by shard, keeping request order within each group.
 	type group struct {
@@ -202,7 +232,12 @@ func (e *Engine) GetShardIterator(ctx context.Context, in *GetShardIteratorInput
 		if in.Timestamp == nil {
 			return nil, errorf(KindInvalidArgument, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
-		pos = sh.log.SeekTime(in.Timestamp.UnixMilli())
+		ts, now := in.Timestamp.UnixMilli(), e.cfg.Now().UnixMilli()
+		if ts > now {
+			return nil, errorf(KindInvalidArgument, "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "+
+				"timestampInMillis: %d, currentTimestampInMillis: %d", ts, now)
+		}
+		pos = max(sh.log.SeekTime(ts), e.trimHorizon(sh))
 	case withSeq:
 		uid, p, ok := parseSeq(in.StartingSequenceNumber)
 		if !ok {

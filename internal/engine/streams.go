@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -273,7 +274,7 @@ func (e *Engine) DescribeStreamSummary(ctx context.Context, in *DescribeStreamSu
 		KeyId:                   sm.KeyID,
 		OpenShardCount:          open,
 		ConsumerCount:           0,
-		MaxRecordSizeInKiB:      1024,
+		MaxRecordSizeInKiB:      cmp.Or(sm.MaxRecordSizeKiB, DefaultMaxRecordSizeKiB),
 	}}, nil
 }
 

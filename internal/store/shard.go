@@ -171,6 +171,15 @@ func (sh *Shard) Read(from uint64, maxRecords, maxBytes int) ([]Record, error) {
 // First returns the oldest readable position.
 func (sh *Shard) First() uint64 { return sh.log.First() }
 
+// Assigned returns the position the next appended record will get: one past
+// every record appended so far, including those not yet durable. A caller that
+// stops appending to the shard (to close it) learns its final end from this.
+func (sh *Shard) Assigned() uint64 {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.nextSeq
+}
+
 // Next returns one past the last visible record's position.
 func (sh *Shard) Next() uint64 { return sh.log.Next() }
 
