@@ -31,6 +31,7 @@ type Config struct {
 	ShardLimit        int
 	CreateStreamDelay time.Duration
 	DeleteStreamDelay time.Duration
+	UpdateStreamDelay time.Duration
 	Fsync             string
 	FsyncInterval     time.Duration
 	SegmentMaxBytes   int64
@@ -83,7 +84,7 @@ func (c Config) Validate() error {
 	if c.ShardLimit < 1 {
 		bad("--shard-limit %d: must be at least 1", c.ShardLimit)
 	}
-	if c.CreateStreamDelay < 0 || c.DeleteStreamDelay < 0 {
+	if c.CreateStreamDelay < 0 || c.DeleteStreamDelay < 0 || c.UpdateStreamDelay < 0 {
 		bad("stream delays must not be negative")
 	}
 	switch c.Fsync {
@@ -133,6 +134,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.ShardLimit, "shard-limit", c.ShardLimit, "most open shards in the account")
 	fs.DurationVar(&c.CreateStreamDelay, "create-stream-delay", c.CreateStreamDelay, "how long a new stream stays CREATING")
 	fs.DurationVar(&c.DeleteStreamDelay, "delete-stream-delay", c.DeleteStreamDelay, "how long a deleted stream stays DELETING")
+	fs.DurationVar(&c.UpdateStreamDelay, "update-stream-delay", c.UpdateStreamDelay, "how long a stream stays UPDATING after resharding and similar changes")
 	fs.StringVar(&c.Fsync, "fsync", c.Fsync, "when writes are made durable: always (before ack), interval, never")
 	fs.DurationVar(&c.FsyncInterval, "fsync-interval", c.FsyncInterval, "fsync period with --fsync interval")
 	fs.Int64Var(&c.SegmentMaxBytes, "segment-max-bytes", c.SegmentMaxBytes, "size at which a shard's log segment is rolled")

@@ -35,9 +35,14 @@ type Config struct {
 	// how long a deleted one stays DELETING. Zero means instant.
 	CreateStreamDelay time.Duration
 	DeleteStreamDelay time.Duration
+	// UpdateStreamDelay is how long a stream stays UPDATING after a
+	// resharding or another change that Kinesis applies asynchronously.
+	UpdateStreamDelay time.Duration
 	// Now is the clock; tests replace it.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observer receives data-plane measurements; nil means none.
+	Observer Observer
 }
 
 // DefaultConfig returns the settings of a development server.
@@ -90,9 +95,12 @@ type streamMeta struct {
 	Shards         []*shardMeta
 	Tags           map[string]string `json:",omitempty"`
 	// MaxRecordSizeKiB is the largest record accepted; 0 means the default.
-	MaxRecordSizeKiB int    `json:",omitempty"`
-	EncryptionType   string `json:",omitempty"`
-	KeyID            string `json:",omitempty"`
+	MaxRecordSizeKiB    int      `json:",omitempty"`
+	WarmThroughputMiBps int      `json:",omitempty"`
+	ShardLevelMetrics   []string `json:",omitempty"` // enhanced monitoring
+	Policy              string   `json:",omitempty"` // resource policy (JSON)
+	EncryptionType      string   `json:",omitempty"`
+	KeyID               string   `json:",omitempty"`
 }
 
 type shardMeta struct {
@@ -156,6 +164,9 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	e := &Engine{
 		cfg:     cfg,

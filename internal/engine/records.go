@@ -69,6 +69,7 @@ func (e *Engine) hashOf(s *stream, partitionKey, explicit string) (hashKey, erro
 
 // PutRecord writes one record and returns once it is durable.
 func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordOutput, error) {
+	start := time.Now()
 	c := e.caller(ctx)
 	e.mu.RLock()
 	s, err := e.writable(c, in.StreamRef)
@@ -76,6 +77,7 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 		e.mu.RUnlock()
 		return nil, err
 	}
+	label := s.label()
 	if in.SequenceNumberForOrdering != "" {
 		// Sequence numbers always increase within a shard, so a valid one
 		// needs nothing more; an invalid one is refused as Kinesis does.
@@ -98,9 +100,13 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 	recs := []store.Record{{PartitionKey: in.PartitionKey, Data: in.Data}}
 	ack := sh.log.Append(recs)
 	e.mu.RUnlock()
+	size := len(in.Data) + len(in.PartitionKey)
 	if err := ack.Wait(); err != nil {
+		e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "PutRecord", Latency: time.Since(start), Records: 1, Bytes: size, FailedRecords: 1})
 		return nil, err
 	}
+	e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: sh.meta.ID, Records: 1, Bytes: size})
+	e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "PutRecord", Latency: time.Since(start), OK: true, Records: 1, Bytes: size})
 	return &PutRecordOutput{
 		ShardId:        sh.meta.ID,
 		SequenceNumber: formatSeq(sh.meta.UID, recs[0].Seq),
@@ -133,6 +139,7 @@ func (s *stream) encryption() string { return s.meta.EncryptionType }
 // PutRecords writes a batch of records, each routed to its shard, and
 // returns once all are durable. Results are in request order.
 func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecordsOutput, error) {
+	start := time.Now()
 	c := e.caller(ctx)
 	size := 0
 	for _, r := range in.Records {
@@ -153,11 +160,13 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			return nil, err
 		}
 	}
+	label := s.label()
 	// Group the records by shard, keeping request order within each group.
 	type group struct {
 		sh    *shardState
 		recs  []store.Record
 		index []int // request positions of recs
+		bytes int
 		ack   *store.Ack
 	}
 	var groups []*group
@@ -177,6 +186,7 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		}
 		g.recs = append(g.recs, store.Record{PartitionKey: r.PartitionKey, Data: r.Data})
 		g.index = append(g.index, i)
+		g.bytes += len(r.Data) + len(r.PartitionKey)
 	}
 	for _, g := range groups {
 		g.ack = g.sh.log.Append(g.recs)
@@ -197,7 +207,10 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		for j, i := range g.index {
 			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: formatSeq(g.sh.meta.UID, g.recs[j].Seq)}
 		}
+		e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: g.sh.meta.ID, Records: len(g.recs), Bytes: g.bytes})
 	}
+	e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "PutRecords", Latency: time.Since(start), OK: true,
+		Records: len(in.Records), Bytes: size, FailedRecords: out.FailedRecordCount})
 	return out, nil
 }
 
@@ -265,6 +278,7 @@ func (e *Engine) GetShardIterator(ctx context.Context, in *GetShardIteratorInput
 
 // GetRecords reads records from the position of a shard iterator.
 func (e *Engine) GetRecords(ctx context.Context, in *GetRecordsInput) (*GetRecordsOutput, error) {
+	start := time.Now()
 	c := e.caller(ctx)
 	it, ok := e.tokens.parseIterator(in.ShardIterator)
 	if !ok {
@@ -288,14 +302,23 @@ func (e *Engine) GetRecords(ctx context.Context, in *GetRecordsInput) (*GetRecor
 	m := *sh.meta
 	children := sh.stream.children(m.ID)
 	pos := max(it.pos, e.trimHorizon(sh))
+	label := sh.stream.label()
 	e.mu.RUnlock()
 
 	recs, err := sh.log.Read(pos, limit, MaxGetRecordsBytes)
 	if err != nil {
+		e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "GetRecords", Latency: time.Since(start)})
 		return nil, err
 	}
 	out := &GetRecordsOutput{Records: make([]Record, len(recs))}
+	size := 0
+	defer func() {
+		e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: m.ID, Out: true, Records: len(recs), Bytes: size,
+			IteratorAgeMillis: out.MillisBehindLatest})
+		e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "GetRecords", Latency: time.Since(start), OK: true, Records: len(recs), Bytes: size})
+	}()
 	for i, r := range recs {
+		size += len(r.Data) + len(r.PartitionKey)
 		out.Records[i] = Record{
 			SequenceNumber:              formatSeq(m.UID, r.Seq),
 			ApproximateArrivalTimestamp: time.UnixMilli(r.ArrivalMillis),

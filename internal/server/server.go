@@ -53,6 +53,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	ecfg.Region, ecfg.AccountID = cfg.Region, cfg.AccountID
 	ecfg.ShardLimit = cfg.ShardLimit
 	ecfg.CreateStreamDelay, ecfg.DeleteStreamDelay = cfg.CreateStreamDelay, cfg.DeleteStreamDelay
+	ecfg.UpdateStreamDelay = cfg.UpdateStreamDelay
 	ecfg.Logger = log
 	eng, err := engine.Open(ecfg, st)
 	if err != nil {
