@@ -198,7 +198,7 @@ func (e *Engine) DescribeStream(ctx context.Context, in *DescribeStreamInput) (*
 		HasMoreShards:           more,
 		RetentionPeriodHours:    sm.RetentionHours,
 		StreamCreationTimestamp: time.UnixMilli(sm.CreatedMillis),
-		EnhancedMonitoring:      []EnhancedMetrics{{ShardLevelMetrics: []string{}}},
+		EnhancedMonitoring:      sm.enhancedMonitoring(),
 		EncryptionType:          encryptionType(sm),
 		KeyId:                   sm.KeyID,
 	}}, nil
@@ -269,7 +269,7 @@ func (e *Engine) DescribeStreamSummary(ctx context.Context, in *DescribeStreamSu
 		StreamModeDetails:       &StreamModeDetails{StreamMode: sm.Mode},
 		RetentionPeriodHours:    sm.RetentionHours,
 		StreamCreationTimestamp: time.UnixMilli(sm.CreatedMillis),
-		EnhancedMonitoring:      []EnhancedMetrics{{ShardLevelMetrics: []string{}}},
+		EnhancedMonitoring:      sm.enhancedMonitoring(),
 		EncryptionType:          encryptionType(sm),
 		KeyId:                   sm.KeyID,
 		OpenShardCount:          open,
@@ -318,4 +318,10 @@ func (e *Engine) ListStreams(ctx context.Context, in *ListStreamsInput) (*ListSt
 		})
 	}
 	return out, nil
+}
+
+// enhancedMonitoring reports the stream's enabled shard-level metrics, as an
+// empty list when there are none (as Kinesis reports them).
+func (sm *streamMeta) enhancedMonitoring() []EnhancedMetrics {
+	return []EnhancedMetrics{{ShardLevelMetrics: append([]string{}, sm.ShardLevelMetrics...)}}
 }
