@@ -26,9 +26,10 @@ import (
 // targetPrefix precedes the operation name in X-Amz-Target.
 const targetPrefix = "Kinesis_20131202."
 
-// DefaultMaxBodyBytes bounds a request body: a 5 MiB PutRecords batch grows
-// by a third in base64, plus JSON framing.
-const DefaultMaxBodyBytes = 8 << 20
+// DefaultMaxBodyBytes bounds a request body: a 10 MiB record (the largest
+// UpdateMaxRecordSize allows, and the PutRecords total) grows by a third in
+// base64 to 13.3 MiB, plus partition keys and JSON framing.
+const DefaultMaxBodyBytes = 16 << 20
 
 // Options configures a Handler.
 type Options struct {
@@ -66,6 +67,34 @@ func New(eng *engine.Engine, opts Options) *Handler {
 		"PutRecords":            op(eng.PutRecords),
 		"GetShardIterator":      op(eng.GetShardIterator),
 		"GetRecords":            op(eng.GetRecords),
+		// Tags, resource policies, account settings and limits.
+		"AddTagsToStream":            noOutput(eng.AddTagsToStream),
+		"RemoveTagsFromStream":       noOutput(eng.RemoveTagsFromStream),
+		"ListTagsForStream":          op(eng.ListTagsForStream),
+		"TagResource":                noOutput(eng.TagResource),
+		"UntagResource":              noOutput(eng.UntagResource),
+		"ListTagsForResource":        op(eng.ListTagsForResource),
+		"PutResourcePolicy":          noOutput(eng.PutResourcePolicy),
+		"GetResourcePolicy":          op(eng.GetResourcePolicy),
+		"DeleteResourcePolicy":       noOutput(eng.DeleteResourcePolicy),
+		"DescribeAccountSettings":    op(eng.DescribeAccountSettings),
+		"UpdateAccountSettings":      op(eng.UpdateAccountSettings),
+		"DescribeLimits":             op(eng.DescribeLimits),
+		"UpdateMaxRecordSize":        noOutput(eng.UpdateMaxRecordSize),
+		"UpdateStreamWarmThroughput": op(eng.UpdateStreamWarmThroughput),
+		// Resharding and retention.
+		"SplitShard":                    noOutput(eng.SplitShard),
+		"MergeShards":                   noOutput(eng.MergeShards),
+		"UpdateShardCount":              op(eng.UpdateShardCount),
+		"IncreaseStreamRetentionPeriod": noOutput(eng.IncreaseStreamRetentionPeriod),
+		"DecreaseStreamRetentionPeriod": noOutput(eng.DecreaseStreamRetentionPeriod),
+		"UpdateStreamMode":              noOutput(eng.UpdateStreamMode),
+		// Enhanced (shard-level) monitoring.
+		"EnableEnhancedMonitoring":  op(eng.EnableEnhancedMonitoring),
+		"DisableEnhancedMonitoring": op(eng.DisableEnhancedMonitoring),
+		// Server-side encryption.
+		"StartStreamEncryption": noOutput(eng.StartStreamEncryption),
+		"StopStreamEncryption":  noOutput(eng.StopStreamEncryption),
 	}
 	return h
 }

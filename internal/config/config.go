@@ -38,6 +38,10 @@ type Config struct {
 	MaxBodyBytes      int64
 	LogLevel          string
 	LogFormat         string
+
+	// MasterKeyFile holds the master key of encryption at rest (base64);
+	// empty means RIFFLE_MASTER_KEY or a key generated in the data directory.
+	MasterKeyFile string
 }
 
 // Default returns the settings of a development server on loopback.
@@ -51,7 +55,7 @@ func Default() Config {
 		Fsync:           FsyncAlways,
 		FsyncInterval:   100 * time.Millisecond,
 		SegmentMaxBytes: 64 << 20,
-		MaxBodyBytes:    8 << 20,
+		MaxBodyBytes:    16 << 20, // a 10 MiB record in base64, with framing
 		LogLevel:        "info",
 		LogFormat:       "text",
 	}
@@ -138,6 +142,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Fsync, "fsync", c.Fsync, "when writes are made durable: always (before ack), interval, never")
 	fs.DurationVar(&c.FsyncInterval, "fsync-interval", c.FsyncInterval, "fsync period with --fsync interval")
 	fs.Int64Var(&c.SegmentMaxBytes, "segment-max-bytes", c.SegmentMaxBytes, "size at which a shard's log segment is rolled")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file holding the master key that wraps encryption keys (base64 of 32 bytes); else RIFFLE_MASTER_KEY, else one generated in the data directory")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riffle-streams/riffle/internal/keyring"
 	"github.com/riffle-streams/riffle/internal/store"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer receives data-plane measurements; nil means none.
 	Observer Observer
+	// Keyring encrypts records of encrypted streams (encryption.go); nil
+	// means an ephemeral one, whose data does not survive a restart.
+	Keyring *keyring.Keyring
 }
 
 // DefaultConfig returns the settings of a development server.
@@ -72,6 +76,7 @@ type Engine struct {
 	timers  map[*stream]*time.Timer // pending status transitions; guarded by mu
 	closed  bool
 	stop    chan struct{} // closed by Close; stops background work
+	scaleMu sync.Mutex    // serializes AutoScale; guards shardState.rate
 }
 
 // metadata is the persisted control-plane state, saved whole through the
@@ -81,6 +86,13 @@ type metadata struct {
 	IteratorKey []byte
 	NextUID     uint64 // next shard uid: never reused
 	Streams     []*streamMeta
+	// Keyring holds the data keys of encrypted streams, wrapped under the
+	// master key (encryption.go); nil until a stream is first encrypted.
+	Keyring *keyring.State `json:",omitempty"`
+
+	// Accounts holds account-level settings (settings.go), one entry per
+	// account and region that changed them.
+	Accounts []*accountMeta `json:",omitempty"`
 }
 
 type streamMeta struct {
@@ -94,6 +106,8 @@ type streamMeta struct {
 	NextShardIndex int
 	Shards         []*shardMeta
 	Tags           map[string]string `json:",omitempty"`
+	// ModeSwitches are the times (ms) of recent capacity-mode changes.
+	ModeSwitches []int64 `json:",omitempty"`
 	// MaxRecordSizeKiB is the largest record accepted; 0 means the default.
 	MaxRecordSizeKiB    int      `json:",omitempty"`
 	WarmThroughputMiBps int      `json:",omitempty"`
@@ -101,6 +115,10 @@ type streamMeta struct {
 	Policy              string   `json:",omitempty"` // resource policy (JSON)
 	EncryptionType      string   `json:",omitempty"`
 	KeyID               string   `json:",omitempty"`
+
+	// WarmThroughputCurrentMiBps is the warm throughput the stream had
+	// before an UpdateStreamWarmThroughput still in progress (settings.go).
+	WarmThroughputCurrentMiBps int `json:",omitempty"`
 }
 
 type shardMeta struct {
@@ -154,6 +172,7 @@ type shardState struct {
 	stream     *stream
 	start, end hashKey
 	log        *store.Shard
+	rate       writeRate // guarded by Engine.scaleMu
 }
 
 // Open loads the engine's state from st, finishing any status transition a
@@ -188,6 +207,9 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 		rand.Read(e.meta.IteratorKey)
 	}
 	e.tokens = signer{key: e.meta.IteratorKey}
+	if err := e.openKeyring(); err != nil {
+		return nil, err
+	}
 
 	var kept []*streamMeta
 	var doomed []uint64
@@ -229,6 +251,7 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 	e.EnforceRetention()
 	e.stop = make(chan struct{})
 	go e.retentionLoop(e.stop)
+	go e.autoScaleLoop(e.stop)
 	return e, nil
 }
 

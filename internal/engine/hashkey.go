@@ -62,3 +62,25 @@ func splitHashSpace(n int) [][2]hashKey {
 	}
 	return out
 }
+
+// add returns h+d, for d of -1, 0 or 1, wrapping around like the unsigned
+// integer it is; callers check the range first.
+func add(h hashKey, d int) hashKey {
+	switch d {
+	case 1:
+		lo := h.lo + 1
+		hi := h.hi
+		if lo == 0 {
+			hi++
+		}
+		return hashKey{hi, lo}
+	case -1:
+		lo := h.lo - 1
+		hi := h.hi
+		if h.lo == 0 {
+			hi--
+		}
+		return hashKey{hi, lo}
+	}
+	return h
+}

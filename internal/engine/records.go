@@ -97,7 +97,12 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 		return nil, err
 	}
 	sh := s.route(h)
-	recs := []store.Record{{PartitionKey: in.PartitionKey, Data: in.Data}}
+	rec, err := e.sealRecord(s, sh, in.PartitionKey, in.Data)
+	if err != nil {
+		e.mu.RUnlock()
+		return nil, err
+	}
+	recs := []store.Record{rec}
 	ack := sh.log.Append(recs)
 	e.mu.RUnlock()
 	size := len(in.Data) + len(in.PartitionKey)
@@ -184,7 +189,12 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			byShard[sh] = g
 			groups = append(groups, g)
 		}
-		g.recs = append(g.recs, store.Record{PartitionKey: r.PartitionKey, Data: r.Data})
+		rec, err := e.sealRecord(s, sh, r.PartitionKey, r.Data)
+		if err != nil {
+			e.mu.RUnlock()
+			return nil, err
+		}
+		g.recs = append(g.recs, rec)
 		g.index = append(g.index, i)
 		g.bytes += len(r.Data) + len(r.PartitionKey)
 	}
@@ -318,12 +328,17 @@ func (e *Engine) GetRecords(ctx context.Context, in *GetRecordsInput) (*GetRecor
 		e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "GetRecords", Latency: time.Since(start), OK: true, Records: len(recs), Bytes: size})
 	}()
 	for i, r := range recs {
-		size += len(r.Data) + len(r.PartitionKey)
+		pk, data, enc, err := e.openRecord(m.UID, r)
+		if err != nil {
+			return nil, err
+		}
+		size += len(data) + len(pk)
 		out.Records[i] = Record{
 			SequenceNumber:              formatSeq(m.UID, r.Seq),
 			ApproximateArrivalTimestamp: time.UnixMilli(r.ArrivalMillis),
-			Data:                        r.Data,
-			PartitionKey:                r.PartitionKey,
+			Data:                        data,
+			PartitionKey:                pk,
+			EncryptionType:              enc,
 		}
 	}
 	if len(recs) > 0 {

@@ -13,6 +13,9 @@ import (
 // CreateStream creates a stream whose shards tile the hash-key space evenly.
 func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error {
 	c := e.caller(ctx)
+	if err := checkCreateTags(c, in); err != nil {
+		return err
+	}
 	mode := ModeProvisioned
 	if in.StreamModeDetails != nil {
 		mode = in.StreamModeDetails.StreamMode
@@ -275,6 +278,7 @@ func (e *Engine) DescribeStreamSummary(ctx context.Context, in *DescribeStreamSu
 		OpenShardCount:          open,
 		ConsumerCount:           0,
 		MaxRecordSizeInKiB:      cmp.Or(sm.MaxRecordSizeKiB, DefaultMaxRecordSizeKiB),
+		WarmThroughput:          e.warmThroughputLocked(sm),
 	}}, nil
 }
 

@@ -111,6 +111,7 @@ type StreamDescriptionSummary struct {
 	OpenShardCount          int
 	ConsumerCount           int
 	MaxRecordSizeInKiB      int
+	WarmThroughput          *WarmThroughputObject
 }
 
 // ListStreamsInput is the input of ListStreams.
@@ -248,4 +249,47 @@ type ChildShard struct {
 	ShardId      string
 	ParentShards []string
 	HashKeyRange HashKeyRange
+}
+
+// SplitShardInput is the input of SplitShard.
+type SplitShardInput struct {
+	StreamRef
+	ShardToSplit       string
+	NewStartingHashKey string
+}
+
+// MergeShardsInput is the input of MergeShards.
+type MergeShardsInput struct {
+	StreamRef
+	ShardToMerge         string
+	AdjacentShardToMerge string
+}
+
+// UpdateShardCountInput is the input of UpdateShardCount.
+type UpdateShardCountInput struct {
+	StreamRef
+	TargetShardCount *int
+	ScalingType      string
+}
+
+// UpdateShardCountOutput is the output of UpdateShardCount.
+type UpdateShardCountOutput struct {
+	StreamName        string
+	StreamARN         string
+	CurrentShardCount int
+	TargetShardCount  int
+}
+
+// RetentionPeriodInput is the input of IncreaseStreamRetentionPeriod and
+// DecreaseStreamRetentionPeriod.
+type RetentionPeriodInput struct {
+	StreamRef
+	RetentionPeriodHours *int
+}
+
+// UpdateStreamModeInput is the input of UpdateStreamMode.
+type UpdateStreamModeInput struct {
+	StreamARN           string
+	StreamModeDetails   *StreamModeDetails
+	WarmThroughputMiBps *int
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/riffle-streams/riffle/internal/config"
 	"github.com/riffle-streams/riffle/internal/engine"
 	"github.com/riffle-streams/riffle/internal/journal"
+	"github.com/riffle-streams/riffle/internal/metrics"
 	"github.com/riffle-streams/riffle/internal/store"
 	"github.com/riffle-streams/riffle/internal/vfs"
 )
@@ -55,6 +56,12 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	ecfg.CreateStreamDelay, ecfg.DeleteStreamDelay = cfg.CreateStreamDelay, cfg.DeleteStreamDelay
 	ecfg.UpdateStreamDelay = cfg.UpdateStreamDelay
 	ecfg.Logger = log
+	mets := metrics.New(st)
+	ecfg.Observer = mets
+	if ecfg.Keyring, err = openKeyring(cfg, log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	eng, err := engine.Open(ecfg, st)
 	if err != nil {
 		st.Close()
@@ -77,6 +84,8 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		}
 		w.Write([]byte("ok\n"))
 	})
+	mets.WatchStreams(eng)
+	mux.Handle("GET /metrics", mets.Handler())
 	mux.Handle("/", api.New(eng, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}))
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)

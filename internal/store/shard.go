@@ -25,6 +25,9 @@ type Shard struct {
 	lastArrival int64  // guarded by mu; ArrivalMillis of the last assigned record
 
 	deleted atomic.Bool // set by DeleteShard (under mu) before the log is closed
+	// appendedBytes counts the encoded bytes of every batch appended since
+	// the shard was opened, for write-rate measurement.
+	appendedBytes atomic.Int64
 
 	changedMu sync.Mutex
 	changed   chan struct{} // guarded by changedMu; closed and replaced on new records
@@ -95,6 +98,7 @@ func (sh *Shard) Append(recs []Record) *Ack {
 	entry := encodeEntry(make([]byte, 0, entrySize(recs)), sh.uid, first, recs)
 	sh.nextSeq += uint64(len(recs))
 	sh.lastArrival = arrival
+	sh.appendedBytes.Add(int64(len(entry)))
 	sh.s.j.Append(entry, func(lsn uint64, err error) {
 		sh.apply(lsn, recs, len(entry), err, ack)
 	})
@@ -170,6 +174,10 @@ func (sh *Shard) Read(from uint64, maxRecords, maxBytes int) ([]Record, error) {
 
 // First returns the oldest readable position.
 func (sh *Shard) First() uint64 { return sh.log.First() }
+
+// AppendedBytes returns the encoded size of all batches appended since the
+// shard was opened: a counter for measuring write rates.
+func (sh *Shard) AppendedBytes() int64 { return sh.appendedBytes.Load() }
 
 // Assigned returns the position the next appended record will get: one past
 // every record appended so far, including those not yet durable. A caller that
