@@ -28,6 +28,16 @@ func (e *Engine) UpdateStreamMode(ctx context.Context, in *UpdateStreamModeInput
 	if mode == s.meta.Mode {
 		return errorf(KindInvalidArgument, "Stream %s under account %s is already in %s mode.", s.meta.Name, s.meta.Account, mode)
 	}
+	if mode == ModeOnDemand {
+		if err := e.checkOnDemandQuota(c); err != nil {
+			return err
+		}
+	}
+	if in.WarmThroughputMiBps != nil && *in.WarmThroughputMiBps > 0 {
+		if err := e.checkWarmThroughputLocked(s.meta, mode, *in.WarmThroughputMiBps); err != nil {
+			return err
+		}
+	}
 	now := e.cfg.Now()
 	var recent []int64
 	for _, t := range s.meta.ModeSwitches {
@@ -40,6 +50,9 @@ func (e *Engine) UpdateStreamMode(ctx context.Context, in *UpdateStreamModeInput
 	}
 	s.meta.Mode = mode
 	s.meta.ModeSwitches = append(recent, now.UnixMilli())
+	if in.WarmThroughputMiBps != nil {
+		s.meta.WarmThroughputMiBps = *in.WarmThroughputMiBps
+	}
 	if e.cfg.UpdateStreamDelay > 0 {
 		s.meta.Status = StatusUpdating
 		e.after(s, e.cfg.UpdateStreamDelay, func() { s.meta.Status = StatusActive })

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -86,5 +87,40 @@ func TestUpdateStreamMode(t *testing.T) {
 		if m := describe(t, v.e, "s").StreamModeDetails.StreamMode; m != ModeOnDemand {
 			t.Fatalf("mode after restart: %s", m)
 		}
+	})
+}
+
+func TestCreateStreamSettingsAndOnDemandQuota(t *testing.T) {
+	forEachStore(t, func(t *testing.T, v *env) {
+		err := v.e.CreateStream(ctx, &CreateStreamInput{StreamName: "big", ShardCount: ptr(1), MaxRecordSizeInKiB: ptr(20000)})
+		wantKind(t, err, KindValidation, "Member must have value less than or equal to 10240")
+		if err := v.e.CreateStream(ctx, &CreateStreamInput{StreamName: "big", ShardCount: ptr(1), MaxRecordSizeInKiB: ptr(8192)}); err != nil {
+			t.Fatal(err)
+		}
+		s := must[*DescribeStreamSummaryOutput](t)(v.e.DescribeStreamSummary(ctx, &DescribeStreamSummaryInput{StreamRef: StreamRef{StreamName: "big"}}))
+		if s.StreamDescriptionSummary.MaxRecordSizeInKiB != 8192 {
+			t.Fatalf("MaxRecordSizeInKiB %d", s.StreamDescriptionSummary.MaxRecordSizeInKiB)
+		}
+		// A 3 MiB record fits, and PutRecords takes requests up to the raised
+		// size (two such records: 6 MiB, over the default 5 MiB).
+		data := make([]byte, 3<<20)
+		must[*PutRecordOutput](t)(v.e.PutRecord(ctx, &PutRecordInput{StreamRef: StreamRef{StreamName: "big"}, PartitionKey: "p", Data: data}))
+		entries := []PutRecordsRequestEntry{{PartitionKey: "a", Data: data}, {PartitionKey: "b", Data: data}}
+		if out := must[*PutRecordsOutput](t)(v.e.PutRecords(ctx, &PutRecordsInput{StreamRef: StreamRef{StreamName: "big"}, Records: entries})); out.FailedRecordCount != 0 {
+			t.Fatalf("failed %d", out.FailedRecordCount)
+		}
+
+		v.cfg.ShardLimit = 10000
+		v.restart()
+		for i := 0; i < DefaultOnDemandStreamLimit; i++ {
+			if err := v.e.CreateStream(ctx, &CreateStreamInput{StreamName: fmt.Sprint("od", i), StreamModeDetails: &StreamModeDetails{StreamMode: ModeOnDemand}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err = v.e.CreateStream(ctx, &CreateStreamInput{StreamName: "one-more", StreamModeDetails: &StreamModeDetails{StreamMode: ModeOnDemand}})
+		wantKind(t, err, KindLimitExceeded, "Current On-Demand streams count: 50. Limit: 50.")
+		create(t, v.e, "prov", 1)
+		err = v.e.UpdateStreamMode(ctx, &UpdateStreamModeInput{StreamARN: describe(t, v.e, "prov").StreamARN, StreamModeDetails: &StreamModeDetails{StreamMode: ModeOnDemand}})
+		wantKind(t, err, KindLimitExceeded, "On-Demand streams")
 	})
 }

@@ -11,7 +11,10 @@ import (
 
 // Limits of the data plane, as Kinesis documents them.
 const (
-	// MaxPutRecordsBytes bounds the data and partition keys of one PutRecords call.
+	// MaxPutRecordsBytes bounds the data and partition keys of one PutRecords
+	// call to a stream with the default record size; a stream whose maximum
+	// record size was raised takes requests up to that size, as AWS documents
+	// (10 MiB records, 10 MiB requests).
 	MaxPutRecordsBytes = 5 << 20
 	// MaxGetRecordsBytes bounds the data returned by one GetRecords call.
 	MaxGetRecordsBytes = 10 << 20
@@ -150,14 +153,15 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 	for _, r := range in.Records {
 		size += len(r.Data) + len(r.PartitionKey)
 	}
-	if size > MaxPutRecordsBytes {
-		return nil, errorf(KindInvalidArgument, "Records size exceeds 5 MB limit")
-	}
 	e.mu.RLock()
 	s, err := e.writable(c, in.StreamRef)
 	if err != nil {
 		e.mu.RUnlock()
 		return nil, err
+	}
+	if limit := max(MaxPutRecordsBytes, s.meta.MaxRecordSizeKiB<<10); size > limit {
+		e.mu.RUnlock()
+		return nil, errorf(KindInvalidArgument, "Records size exceeds %d MB limit", limit>>20)
 	}
 	for i, r := range in.Records {
 		if err := s.checkRecordSize(len(r.Data), fmt.Sprintf("records.%d.member.data", i+1)); err != nil {

@@ -264,13 +264,8 @@ func (e *Engine) UpdateMaxRecordSize(ctx context.Context, in *UpdateMaxRecordSiz
 			"failed to satisfy constraint: Member must not be null")
 	}
 	size := *in.MaxRecordSizeInKiB
-	switch {
-	case size < MinMaxRecordSizeKiB:
-		return errorf(KindValidation, "1 validation error detected: Value '%d' at 'maxRecordSizeInKiB' "+
-			"failed to satisfy constraint: Member must have value greater than or equal to %d", size, MinMaxRecordSizeKiB)
-	case size > MaxMaxRecordSizeKiB:
-		return errorf(KindValidation, "1 validation error detected: Value '%d' at 'maxRecordSizeInKiB' "+
-			"failed to satisfy constraint: Member must have value less than or equal to %d", size, MaxMaxRecordSizeKiB)
+	if err := checkMaxRecordSize(size); err != nil {
+		return err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -283,6 +278,29 @@ func (e *Engine) UpdateMaxRecordSize(ctx context.Context, in *UpdateMaxRecordSiz
 	}
 	s.meta.MaxRecordSizeKiB = size
 	return e.saveLocked()
+}
+
+// checkMaxRecordSize refuses a maximum record size outside 1..10 MiB.
+func checkMaxRecordSize(size int) error {
+	switch {
+	case size < MinMaxRecordSizeKiB:
+		return errorf(KindValidation, "1 validation error detected: Value '%d' at 'maxRecordSizeInKiB' "+
+			"failed to satisfy constraint: Member must have value greater than or equal to %d", size, MinMaxRecordSizeKiB)
+	case size > MaxMaxRecordSizeKiB:
+		return errorf(KindValidation, "1 validation error detected: Value '%d' at 'maxRecordSizeInKiB' "+
+			"failed to satisfy constraint: Member must have value less than or equal to %d", size, MaxMaxRecordSizeKiB)
+	}
+	return nil
+}
+
+// checkOnDemandQuota refuses a new ON_DEMAND stream past the account's
+// limit, with the message AWS gives. Callers hold e.mu.
+func (e *Engine) checkOnDemandQuota(c Caller) error {
+	if n := e.onDemandStreamCount(c); n >= DefaultOnDemandStreamLimit {
+		return errorf(KindLimitExceeded, "This request would exceed the limit on the number of On-Demand streams for the account %s in %s. "+
+			"Current On-Demand streams count: %d. Limit: %d.", c.Account, c.Region, n, DefaultOnDemandStreamLimit)
+	}
+	return nil
 }
 
 // UpdateStreamWarmThroughput sets the write throughput an ON_DEMAND stream is

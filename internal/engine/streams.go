@@ -20,6 +20,11 @@ func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error 
 	if in.StreamModeDetails != nil {
 		mode = in.StreamModeDetails.StreamMode
 	}
+	if in.MaxRecordSizeInKiB != nil {
+		if err := checkMaxRecordSize(*in.MaxRecordSizeInKiB); err != nil {
+			return err
+		}
+	}
 	count := 0
 	switch {
 	case in.ShardCount != nil:
@@ -40,6 +45,11 @@ func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error 
 	if open := e.openShardCount(c); open+count > e.cfg.ShardLimit {
 		return errShardLimit(c.Account, c.Region, open, e.cfg.ShardLimit, count)
 	}
+	if mode == ModeOnDemand {
+		if err := e.checkOnDemandQuota(c); err != nil {
+			return err
+		}
+	}
 	now := e.cfg.Now()
 	sm := &streamMeta{
 		Account:        c.Account,
@@ -50,6 +60,15 @@ func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error 
 		RetentionHours: DefaultRetentionHours,
 		Mode:           mode,
 		Tags:           in.Tags,
+	}
+	if in.MaxRecordSizeInKiB != nil {
+		sm.MaxRecordSizeKiB = *in.MaxRecordSizeInKiB
+	}
+	if in.WarmThroughputMiBps != nil && *in.WarmThroughputMiBps > 0 {
+		if err := e.checkWarmThroughputLocked(sm, mode, *in.WarmThroughputMiBps); err != nil {
+			return err
+		}
+		sm.WarmThroughputMiBps = *in.WarmThroughputMiBps
 	}
 	if e.cfg.CreateStreamDelay > 0 {
 		sm.Status = StatusCreating

@@ -15,10 +15,12 @@ type StreamRef struct {
 
 // CreateStreamInput is the input of CreateStream.
 type CreateStreamInput struct {
-	StreamName        string
-	ShardCount        *int
-	StreamModeDetails *StreamModeDetails
-	Tags              map[string]string
+	StreamName          string
+	ShardCount          *int
+	StreamModeDetails   *StreamModeDetails
+	Tags                map[string]string
+	WarmThroughputMiBps *int
+	MaxRecordSizeInKiB  *int
 }
 
 // StreamModeDetails holds a stream's capacity mode.
