@@ -23,6 +23,7 @@ const usage = `riffle: a Kinesis Data Streams compatible server
 Usage:
   riffle serve [flags]   run the server (riffle serve -h lists the flags)
   riffle bench [flags]   load a server with the AWS SDK and report throughput and latency
+  riffle cert [flags]    print the TLS certificate of --tls-listen for clients to trust
   riffle version         print the version
 `
 
@@ -43,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "bench":
 		return bench(args[1:], stdout, stderr)
+	case "cert":
+		return cert(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "riffle", version)
 		return 0

@@ -8,12 +8,15 @@ import (
 	"reflect"
 	"strconv"
 	"time"
+
+	"github.com/riffle-streams/riffle/internal/apimodel"
 )
 
 // The engine's request and response types name their fields exactly as the
 // Kinesis service model names its members. bind and render map between those
-// types and generic JSON values (the form apimodel.Decode returns, already
-// checked against the model), so that no operation needs codec code of its own.
+// types and generic trees (the forms apimodel.Decode and apimodel.Check
+// return, already checked against the model), so that no operation needs
+// codec code of its own.
 
 var (
 	timeType  = reflect.TypeOf(time.Time{})
@@ -32,28 +35,33 @@ func bindValue(v reflect.Value, src any) error {
 	t := v.Type()
 	switch {
 	case t == timeType:
-		n, ok := src.(json.Number)
-		if !ok {
-			return fmt.Errorf("timestamp: got %T", src)
+		switch x := src.(type) {
+		case time.Time: // decoded by a binary codec
+			v.Set(reflect.ValueOf(x))
+			return nil
+		case json.Number: // JSON 1.1: epoch seconds with a fraction
+			f, err := x.Float64()
+			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				return fmt.Errorf("timestamp %s: %w", x, err)
+			}
+			v.Set(reflect.ValueOf(apimodel.EpochSeconds(f)))
+			return nil
 		}
-		f, err := n.Float64()
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return fmt.Errorf("timestamp %s: %w", n, err)
-		}
-		sec, frac := math.Modf(f)
-		v.Set(reflect.ValueOf(time.Unix(int64(sec), int64(frac*1e9)).UTC()))
-		return nil
+		return fmt.Errorf("timestamp: got %T", src)
 	case t == bytesType:
-		s, ok := src.(string)
-		if !ok {
-			return fmt.Errorf("blob: got %T", src)
+		switch x := src.(type) {
+		case []byte: // decoded by a binary codec
+			v.SetBytes(x)
+			return nil
+		case string: // JSON 1.1: base64
+			b, err := base64.StdEncoding.DecodeString(x)
+			if err != nil {
+				return fmt.Errorf("blob: %w", err)
+			}
+			v.SetBytes(b)
+			return nil
 		}
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return fmt.Errorf("blob: %w", err)
-		}
-		v.SetBytes(b)
-		return nil
+		return fmt.Errorf("blob: got %T", src)
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -133,10 +141,11 @@ func bindValue(v reflect.Value, src any) error {
 	return nil
 }
 
-// render turns a response struct into a generic JSON value. Empty strings,
-// nil pointers, nil slices and maps and zero times are left out, as Kinesis
-// leaves out members it has no value for; numbers and booleans are always
-// present. Timestamps are epoch seconds with a fraction, as JSON 1.1 wants.
+// render turns a response struct into a codec-neutral tree: maps, slices,
+// strings, int64, bool, []byte and wireTime, which both encoding/json and
+// the CBOR encoder write in their protocol's form. Empty strings, nil pointers, nil
+// slices and maps and zero times are left out, as Kinesis leaves out members
+// it has no value for; numbers and booleans are always present.
 func render(v reflect.Value) (any, bool) {
 	t := v.Type()
 	switch {
@@ -145,8 +154,7 @@ func render(v reflect.Value) (any, bool) {
 		if tm.IsZero() {
 			return nil, false
 		}
-		ms := tm.UnixMilli()
-		return json.Number(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64)), true
+		return wireTime(tm), true
 	case t == bytesType:
 		if v.IsNil() {
 			return nil, false
@@ -203,4 +211,16 @@ func renderFields(v reflect.Value, out map[string]any) {
 			out[f.Name] = x
 		}
 	}
+}
+
+// wireTime is a timestamp in a rendered response. It writes itself in each
+// codec's form, so that the tree needs no per-codec pass and any code that
+// encodes a rendered value (responses, event payloads) gets it right: JSON
+// 1.1 wants epoch seconds with a millisecond fraction (1700000000.123); CBOR
+// wants tag 1 with integer epoch milliseconds (MarshalCBOR, in cbor.go).
+type wireTime time.Time
+
+// MarshalJSON writes epoch seconds with a millisecond fraction.
+func (t wireTime) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1000, 'f', -1, 64), nil
 }

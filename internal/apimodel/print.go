@@ -1,7 +1,6 @@
 package apimodel
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -24,9 +23,7 @@ func printValue(s *shape, val any) string {
 	}
 	switch s.Type {
 	case typeBlob:
-		str, _ := val.(string)
-		b, _ := base64.StdEncoding.DecodeString(str)
-		n := strconv.Itoa(len(b))
+		n := strconv.Itoa(len(blobBytes(val)))
 		return "java.nio.HeapByteBuffer[pos=0 lim=" + n + " cap=" + n + "]"
 	case typeList:
 		elems, _ := val.([]any)
@@ -78,8 +75,7 @@ func javaHash(s *shape, val any) uint32 {
 		return javaStringHash(str)
 	case typeBlob:
 		// java.nio.ByteBuffer.hashCode: from the last byte to the first, signed bytes.
-		str, _ := val.(string)
-		b, _ := base64.StdEncoding.DecodeString(str)
+		b := blobBytes(val)
 		h := uint32(1)
 		for i := len(b) - 1; i >= 0; i-- {
 			h = 31*h + uint32(int32(int8(b[i])))

@@ -1,7 +1,6 @@
 package apimodel
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -154,9 +153,7 @@ func scalarViolations(s *shape, val any) []string {
 		}
 		out = append(out, sizeViolations(s, javaLength(str))...)
 	case typeBlob:
-		str, _ := val.(string)
-		b, _ := base64.StdEncoding.DecodeString(str)
-		out = append(out, sizeViolations(s, len(b))...)
+		out = append(out, sizeViolations(s, len(blobBytes(val)))...)
 	case typeInteger, typeLong:
 		n, _ := val.(json.Number)
 		i, _ := strconv.ParseInt(string(n), 10, 64)

@@ -32,6 +32,7 @@ type Config struct {
 	CreateStreamDelay time.Duration
 	DeleteStreamDelay time.Duration
 	UpdateStreamDelay time.Duration
+	ConsumerDelay     time.Duration
 	Fsync             string
 	FsyncInterval     time.Duration
 	SegmentMaxBytes   int64
@@ -42,6 +43,13 @@ type Config struct {
 	// MasterKeyFile holds the master key of encryption at rest (base64);
 	// empty means RIFFLE_MASTER_KEY or a key generated in the data directory.
 	MasterKeyFile string
+
+	// TLSListen is the address of the HTTPS listener (h2 and HTTP/1.1 by
+	// ALPN); empty for none. TLSCert and TLSKey name a PEM pair; both empty
+	// means a self-signed certificate generated into the data directory.
+	TLSListen string
+	TLSCert   string
+	TLSKey    string
 }
 
 // Default returns the settings of a development server on loopback.
@@ -76,6 +84,19 @@ func (c Config) Validate() error {
 	} else if !c.Insecure && !isLoopback(host) {
 		bad("--listen %q is not a loopback address and authentication is not configured; pass --insecure to serve anyway", c.Listen)
 	}
+	if c.TLSListen != "" {
+		host, _, err := net.SplitHostPort(c.TLSListen)
+		if err != nil {
+			bad("--tls-listen %q: %v", c.TLSListen, err)
+		} else if !c.Insecure && !isLoopback(host) {
+			bad("--tls-listen %q is not a loopback address and authentication is not configured; pass --insecure to serve anyway", c.TLSListen)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("--tls-cert and --tls-key must be given together")
+	} else if c.TLSCert != "" && c.TLSListen == "" {
+		bad("--tls-cert and --tls-key need --tls-listen")
+	}
 	if !c.InMemory && c.DataDir == "" {
 		bad("--data-dir must be set (or --in-memory)")
 	}
@@ -88,7 +109,7 @@ func (c Config) Validate() error {
 	if c.ShardLimit < 1 {
 		bad("--shard-limit %d: must be at least 1", c.ShardLimit)
 	}
-	if c.CreateStreamDelay < 0 || c.DeleteStreamDelay < 0 || c.UpdateStreamDelay < 0 {
+	if c.CreateStreamDelay < 0 || c.DeleteStreamDelay < 0 || c.UpdateStreamDelay < 0 || c.ConsumerDelay < 0 {
 		bad("stream delays must not be negative")
 	}
 	switch c.Fsync {
@@ -130,6 +151,9 @@ func isLoopback(host string) bool {
 // Bind registers every setting as a flag on fs, with c's values as defaults.
 func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address of the plain HTTP listener (HTTP/1.1 and h2c)")
+	fs.StringVar(&c.TLSListen, "tls-listen", c.TLSListen, "address of the HTTPS listener (h2 and HTTP/1.1 by ALPN); off when empty")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) of the HTTPS listener; else one generated into <data-dir>/tls (riffle cert prints it)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key of --tls-cert")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory holding all data")
 	fs.BoolVar(&c.InMemory, "in-memory", c.InMemory, "keep nothing on disk (throwaway test servers)")
 	fs.BoolVar(&c.Insecure, "insecure", c.Insecure, "allow a non-loopback listener without authentication")
@@ -139,6 +163,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.DurationVar(&c.CreateStreamDelay, "create-stream-delay", c.CreateStreamDelay, "how long a new stream stays CREATING")
 	fs.DurationVar(&c.DeleteStreamDelay, "delete-stream-delay", c.DeleteStreamDelay, "how long a deleted stream stays DELETING")
 	fs.DurationVar(&c.UpdateStreamDelay, "update-stream-delay", c.UpdateStreamDelay, "how long a stream stays UPDATING after resharding and similar changes")
+	fs.DurationVar(&c.ConsumerDelay, "consumer-delay", c.ConsumerDelay, "how long a consumer stays CREATING / DELETING")
 	fs.StringVar(&c.Fsync, "fsync", c.Fsync, "when writes are made durable: always (before ack), interval, never")
 	fs.DurationVar(&c.FsyncInterval, "fsync-interval", c.FsyncInterval, "fsync period with --fsync interval")
 	fs.Int64Var(&c.SegmentMaxBytes, "segment-max-bytes", c.SegmentMaxBytes, "size at which a shard's log segment is rolled")

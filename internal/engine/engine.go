@@ -36,6 +36,9 @@ type Config struct {
 	// how long a deleted one stays DELETING. Zero means instant.
 	CreateStreamDelay time.Duration
 	DeleteStreamDelay time.Duration
+	// ConsumerDelay is how long a consumer stays CREATING after
+	// RegisterStreamConsumer and DELETING after DeregisterStreamConsumer.
+	ConsumerDelay time.Duration
 	// UpdateStreamDelay is how long a stream stays UPDATING after a
 	// resharding or another change that Kinesis applies asynchronously.
 	UpdateStreamDelay time.Duration
@@ -70,13 +73,14 @@ type Engine struct {
 	tokens signer
 
 	mu      sync.RWMutex
-	meta    metadata                // persisted state; guarded by mu
-	streams map[streamKey]*stream   // guarded by mu
-	byUID   map[uint64]*shardState  // every shard of every live stream; guarded by mu
-	timers  map[*stream]*time.Timer // pending status transitions; guarded by mu
+	meta    metadata               // persisted state; guarded by mu
+	streams map[streamKey]*stream  // guarded by mu
+	byUID   map[uint64]*shardState // every shard of every live stream; guarded by mu
+	timers  map[any]*time.Timer    // pending status transitions of streams and consumers; guarded by mu
 	closed  bool
-	stop    chan struct{} // closed by Close; stops background work
-	scaleMu sync.Mutex    // serializes AutoScale; guards shardState.rate
+	stop    chan struct{}            // closed by Close; stops background work
+	scaleMu sync.Mutex               // serializes AutoScale; guards shardState.rate
+	subs    map[subKey]*Subscription // live SubscribeToShard calls; guarded by mu
 }
 
 // metadata is the persisted control-plane state, saved whole through the
@@ -106,6 +110,7 @@ type streamMeta struct {
 	NextShardIndex int
 	Shards         []*shardMeta
 	Tags           map[string]string `json:",omitempty"`
+	Consumers      []*consumerMeta   `json:",omitempty"`
 	// ModeSwitches are the times (ms) of recent capacity-mode changes.
 	ModeSwitches []int64 `json:",omitempty"`
 	// MaxRecordSizeKiB is the largest record accepted; 0 means the default.
@@ -172,7 +177,8 @@ type shardState struct {
 	stream     *stream
 	start, end hashKey
 	log        *store.Shard
-	rate       writeRate // guarded by Engine.scaleMu
+	rate       writeRate     // guarded by Engine.scaleMu
+	closedCh   chan struct{} // closed when the shard is closed, to wake subscribers
 }
 
 // Open loads the engine's state from st, finishing any status transition a
@@ -192,7 +198,8 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 		store:   st,
 		streams: make(map[streamKey]*stream),
 		byUID:   make(map[uint64]*shardState),
-		timers:  make(map[*stream]*time.Timer),
+		timers:  make(map[any]*time.Timer),
+		subs:    make(map[subKey]*Subscription),
 	}
 	raw, err := st.LoadMeta()
 	if err != nil {
@@ -226,6 +233,15 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 		if sm.Status != StatusActive {
 			sm.Status = StatusActive
 		}
+		// Consumer status changes left pending by the last run complete now.
+		var consumers []*consumerMeta
+		for _, cm := range sm.Consumers {
+			if cm.Status != ConsumerDeleting {
+				cm.Status = ConsumerActive
+				consumers = append(consumers, cm)
+			}
+		}
+		sm.Consumers = consumers
 		s, err := e.attach(sm)
 		if err != nil {
 			return nil, err
@@ -273,7 +289,10 @@ func (e *Engine) attach(sm *streamMeta) (*stream, error) {
 func (e *Engine) newShardState(s *stream, m *shardMeta, log *store.Shard) *shardState {
 	start, _ := parseHashKey(m.StartHash)
 	end, _ := parseHashKey(m.EndHash)
-	sh := &shardState{meta: m, stream: s, start: start, end: end, log: log}
+	sh := &shardState{meta: m, stream: s, start: start, end: end, log: log, closedCh: make(chan struct{})}
+	if m.Closed {
+		close(sh.closedCh)
+	}
 	e.byUID[m.UID] = sh
 	return sh
 }
@@ -299,6 +318,7 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	close(e.stop)
+	e.endSubscriptions(func(*Subscription) bool { return true })
 	for _, t := range e.timers {
 		t.Stop()
 	}

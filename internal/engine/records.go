@@ -84,7 +84,7 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 	if in.SequenceNumberForOrdering != "" {
 		// Sequence numbers always increase within a shard, so a valid one
 		// needs nothing more; an invalid one is refused as Kinesis does.
-		if _, _, ok := parseSeq(in.SequenceNumberForOrdering); !ok {
+		if _, ok := parseSeq(in.SequenceNumberForOrdering); !ok {
 			e.mu.RUnlock()
 			return nil, errorf(KindInvalidArgument, "ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.",
 				in.SequenceNumberForOrdering, s.meta.Name, s.meta.Account)
@@ -117,7 +117,7 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 	e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "PutRecord", Latency: time.Since(start), OK: true, Records: 1, Bytes: size})
 	return &PutRecordOutput{
 		ShardId:        sh.meta.ID,
-		SequenceNumber: formatSeq(sh.meta.UID, recs[0].Seq),
+		SequenceNumber: recordSeq(sh.meta.UID, recs[0].Seq),
 		EncryptionType: s.encryption(),
 	}, nil
 }
@@ -219,7 +219,7 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			continue
 		}
 		for j, i := range g.index {
-			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: formatSeq(g.sh.meta.UID, g.recs[j].Seq)}
+			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: recordSeq(g.sh.meta.UID, g.recs[j].Seq)}
 		}
 		e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: g.sh.meta.ID, Records: len(g.recs), Bytes: g.bytes})
 	}
@@ -241,53 +241,63 @@ func (e *Engine) GetShardIterator(ctx context.Context, in *GetShardIteratorInput
 	if sh == nil {
 		return nil, errShardNotFound(in.ShardId, s.meta.Name, s.meta.Account)
 	}
+	pos, err := e.startPosition(s, sh, "GetShardIterator", in.ShardIteratorType, in.StartingSequenceNumber, in.Timestamp)
+	if err != nil {
+		return nil, err
+	}
+	return &GetShardIteratorOutput{ShardIterator: e.tokens.iterator(iterator{uid: sh.meta.UID, pos: pos, issued: e.cfg.Now()})}, nil
+}
+
+// startPosition resolves where a reader starts in a shard: an iterator type
+// (or SubscribeToShard starting position) with its sequence number or
+// timestamp. op names the operation in messages. Callers hold e.mu.
+func (e *Engine) startPosition(s *stream, sh *shardState, op, typ, seq string, ts *time.Time) (uint64, error) {
 	var pos uint64
-	typ := in.ShardIteratorType
 	withSeq := typ == IteratorAtSequenceNumber || typ == IteratorAfterSequenceNumber
 	switch {
-	case withSeq && in.StartingSequenceNumber == "":
-		return nil, errorf(KindInvalidArgument, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "+
+	case withSeq && seq == "":
+		return 0, errorf(KindInvalidArgument, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "+
 			"StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and no StartingSequenceNumber.", typ)
-	case (typ == IteratorTrimHorizon || typ == IteratorLatest) && in.StartingSequenceNumber != "":
-		return nil, errorf(KindInvalidArgument, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "+
+	case (typ == IteratorTrimHorizon || typ == IteratorLatest) && seq != "":
+		return 0, errorf(KindInvalidArgument, "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "+
 			"StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and also a StartingSequenceNumber.", typ)
 	case typ == IteratorTrimHorizon:
 		pos = e.trimHorizon(sh)
 	case typ == IteratorLatest:
 		pos = sh.log.Next()
 	case typ == IteratorAtTimestamp:
-		if in.Timestamp == nil {
-			return nil, errorf(KindInvalidArgument, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+		if ts == nil {
+			return 0, errorf(KindInvalidArgument, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
-		ts, now := in.Timestamp.UnixMilli(), e.cfg.Now().UnixMilli()
-		if ts > now {
-			return nil, errorf(KindInvalidArgument, "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "+
-				"timestampInMillis: %d, currentTimestampInMillis: %d", ts, now)
+		ms, now := ts.UnixMilli(), e.cfg.Now().UnixMilli()
+		if ms > now {
+			return 0, errorf(KindInvalidArgument, "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "+
+				"timestampInMillis: %d, currentTimestampInMillis: %d", ms, now)
 		}
-		pos = max(sh.log.SeekTime(ts), e.trimHorizon(sh))
+		pos = max(sh.log.SeekTime(ms), e.trimHorizon(sh))
 	case withSeq:
-		uid, p, ok := parseSeq(in.StartingSequenceNumber)
+		p, ok := parseSeq(seq)
 		if !ok {
-			return nil, errorf(KindInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.",
-				in.StartingSequenceNumber, sh.meta.ID, s.meta.Name, s.meta.Account)
+			return 0, errorf(KindInvalidArgument, "StartingSequenceNumber %s used in %s on shard %s in stream %s under account %s is invalid.",
+				seq, op, sh.meta.ID, s.meta.Name, s.meta.Account)
 		}
-		if uid != sh.meta.UID {
-			if other := e.byUID[uid]; other != nil && other.stream == s {
-				return nil, errorf(KindInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s",
+		if p.uid != sh.meta.UID {
+			if other := e.byUID[p.uid]; other != nil && other.stream == s {
+				return 0, errorf(KindInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s",
 					other.meta.ID, sh.meta.ID)
 			}
-			return nil, errorf(KindInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.",
-				in.StartingSequenceNumber, sh.meta.ID, s.meta.Name, s.meta.Account)
+			return 0, errorf(KindInvalidArgument, "StartingSequenceNumber %s used in %s on shard %s in stream %s under account %s is invalid because it did not come from this stream.",
+				seq, op, sh.meta.ID, s.meta.Name, s.meta.Account)
 		}
-		pos = p
+		pos = p.at()
 		if typ == IteratorAfterSequenceNumber {
-			pos++
+			pos = p.after()
 		}
 		if next := sh.log.Next(); pos > next {
 			pos = next
 		}
 	}
-	return &GetShardIteratorOutput{ShardIterator: e.tokens.iterator(iterator{uid: sh.meta.UID, pos: pos, issued: e.cfg.Now()})}, nil
+	return pos, nil
 }
 
 // GetRecords reads records from the position of a shard iterator.
@@ -319,38 +329,16 @@ func (e *Engine) GetRecords(ctx context.Context, in *GetRecordsInput) (*GetRecor
 	label := sh.stream.label()
 	e.mu.RUnlock()
 
-	recs, err := sh.log.Read(pos, limit, MaxGetRecordsBytes)
+	b, err := e.readBatch(sh, pos, limit, MaxGetRecordsBytes, now)
 	if err != nil {
 		e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "GetRecords", Latency: time.Since(start)})
 		return nil, err
 	}
-	out := &GetRecordsOutput{Records: make([]Record, len(recs))}
-	size := 0
-	defer func() {
-		e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: m.ID, Out: true, Records: len(recs), Bytes: size,
-			IteratorAgeMillis: out.MillisBehindLatest})
-		e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "GetRecords", Latency: time.Since(start), OK: true, Records: len(recs), Bytes: size})
-	}()
-	for i, r := range recs {
-		pk, data, enc, err := e.openRecord(m.UID, r)
-		if err != nil {
-			return nil, err
-		}
-		size += len(data) + len(pk)
-		out.Records[i] = Record{
-			SequenceNumber:              formatSeq(m.UID, r.Seq),
-			ApproximateArrivalTimestamp: time.UnixMilli(r.ArrivalMillis),
-			Data:                        data,
-			PartitionKey:                pk,
-			EncryptionType:              enc,
-		}
-	}
-	if len(recs) > 0 {
-		pos = recs[len(recs)-1].Seq + 1
-		if pos < sh.log.Next() {
-			out.MillisBehindLatest = max(0, now.UnixMilli()-recs[len(recs)-1].ArrivalMillis)
-		}
-	}
+	out := &GetRecordsOutput{Records: b.records, MillisBehindLatest: b.behindMillis}
+	e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: m.ID, Out: true, Records: len(b.records), Bytes: b.bytes,
+		IteratorAgeMillis: out.MillisBehindLatest})
+	e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "GetRecords", Latency: time.Since(start), OK: true, Records: len(b.records), Bytes: b.bytes})
+	pos = b.next
 	if m.Closed && pos >= m.EndPos {
 		out.ChildShards = children
 		if out.ChildShards == nil {
@@ -368,6 +356,47 @@ func (e *Engine) GetRecords(ctx context.Context, in *GetRecordsInput) (*GetRecor
 func (e *Engine) trimHorizon(sh *shardState) uint64 {
 	cutoff := e.cfg.Now().Add(-time.Duration(sh.stream.meta.RetentionHours) * time.Hour).UnixMilli()
 	return max(sh.log.First(), sh.log.SeekTime(cutoff))
+}
+
+// batch is a run of records read for a client.
+type batch struct {
+	records      []Record
+	next         uint64 // position after the last record (pos if none)
+	bytes        int    // data and partition keys, as clients see them
+	behindMillis int64  // how far behind the tip the reader is; 0 when caught up
+}
+
+// readBatch reads up to limit records (and about maxBytes) of a shard from
+// pos, decrypting those stored encrypted. It takes no engine lock.
+func (e *Engine) readBatch(sh *shardState, pos uint64, limit, maxBytes int, now time.Time) (batch, error) {
+	uid := sh.meta.UID // immutable
+	recs, err := sh.log.Read(pos, limit, maxBytes)
+	if err != nil {
+		return batch{}, err
+	}
+	b := batch{records: make([]Record, len(recs)), next: pos}
+	for i, r := range recs {
+		pk, data, enc, err := e.openRecord(uid, r)
+		if err != nil {
+			return batch{}, err
+		}
+		b.bytes += len(data) + len(pk)
+		b.records[i] = Record{
+			SequenceNumber:              recordSeq(uid, r.Seq),
+			ApproximateArrivalTimestamp: time.UnixMilli(r.ArrivalMillis),
+			Data:                        data,
+			PartitionKey:                pk,
+			EncryptionType:              enc,
+		}
+	}
+	if len(recs) > 0 {
+		last := recs[len(recs)-1]
+		b.next = last.Seq + 1
+		if b.next < sh.log.Next() {
+			b.behindMillis = max(0, now.UnixMilli()-last.ArrivalMillis)
+		}
+	}
+	return b, nil
 }
 
 // children lists the shards whose parent is the given shard. Callers hold e.mu.

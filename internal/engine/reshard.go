@@ -280,6 +280,7 @@ func (e *Engine) applyReshardLocked(s *stream, plan reshardPlan) error {
 	}
 	for _, sh := range plan.close {
 		sh.meta.Closed, sh.meta.EndPos, sh.meta.ClosedMillis = true, sh.log.Assigned(), now
+		close(sh.closedCh)
 	}
 	for i, sp := range plan.create {
 		m := &shardMeta{

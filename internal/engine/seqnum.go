@@ -3,50 +3,87 @@ package engine
 import (
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Sequence numbers are decimal strings of 56 digits:
 //
-//	"49" | shard uid (16 digits) | position (20 digits) | check (18 digits)
+//	"49" | shard uid (16) | slot (20) | tick (13) | check (5)
 //
-// The fixed width of every field makes numeric order equal to position order
-// within a shard. The shard uid is unique for the life of a data directory
-// (never reused, even after a stream is deleted and created again), so a
-// number from another shard or another incarnation of the stream is detected.
-// The check digits (a hash of uid and position) make a made-up number very
-// unlikely to be accepted. See docs/sequence-numbers.md.
+// The record at position p of a shard has slot p+1 and tick 0. Slot 0, tick 0
+// is the shard's StartingSequenceNumber, below every record. A continuation
+// number of SubscribeToShard (slot q, tick = time of issue in ms) lies between
+// the record at position q-1 and the one at position q, and grows while a
+// shard is idle, as Kinesis's do. Every field has a fixed width, so numeric
+// order is (slot, tick) order within a shard. The uid is never reused, so a
+// number from another shard, or another incarnation of a stream, is detected;
+// the check digits (a hash of the rest) catch most made-up numbers. See
+// docs/sequence-numbers.md.
 const (
 	seqPrefix = "49"
-	seqLen    = 2 + 16 + 20 + 18
+	seqLen    = 2 + 16 + 20 + 13 + 5
 )
 
-func formatSeq(uid, pos uint64) string {
-	return fmt.Sprintf("%s%016d%020d%018d", seqPrefix, uid, pos, seqCheck(uid, pos))
+// seqPoint is a decoded sequence number.
+type seqPoint struct {
+	uid, slot uint64
+	tick      int64
 }
 
-// parseSeq splits a sequence number into shard uid and position; ok is false
-// if s is not a sequence number this server issued.
-func parseSeq(s string) (uid, pos uint64, ok bool) {
+func (p seqPoint) String() string {
+	return fmt.Sprintf("%s%016d%020d%013d%05d", seqPrefix, p.uid, p.slot, p.tick, seqCheck(p))
+}
+
+// recordSeq is the sequence number of the record at position pos.
+func recordSeq(uid, pos uint64) string { return seqPoint{uid: uid, slot: pos + 1}.String() }
+
+// startSeq is a shard's StartingSequenceNumber.
+func startSeq(uid uint64) string { return seqPoint{uid: uid}.String() }
+
+// continuationSeq is a SubscribeToShard continuation number for a reader
+// whose next position is next.
+func continuationSeq(uid, next uint64, now time.Time) string {
+	return seqPoint{uid: uid, slot: next, tick: max(1, now.UnixMilli())}.String()
+}
+
+// at is the position of the first record whose number is >= p
+// (AT_SEQUENCE_NUMBER).
+func (p seqPoint) at() uint64 {
+	if p.tick == 0 && p.slot > 0 {
+		return p.slot - 1
+	}
+	return p.slot
+}
+
+// after is the position of the first record whose number is > p
+// (AFTER_SEQUENCE_NUMBER).
+func (p seqPoint) after() uint64 { return p.slot }
+
+// parseSeq decodes a sequence number; ok is false if s is not one this
+// server issued.
+func parseSeq(s string) (seqPoint, bool) {
 	if len(s) != seqLen || s[:2] != seqPrefix {
-		return 0, 0, false
+		return seqPoint{}, false
 	}
 	uid, err1 := strconv.ParseUint(s[2:18], 10, 64)
-	pos, err2 := strconv.ParseUint(s[18:38], 10, 64)
-	check, err3 := strconv.ParseUint(s[38:], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || check != seqCheck(uid, pos) {
-		return 0, 0, false
+	slot, err2 := strconv.ParseUint(s[18:38], 10, 64)
+	tick, err3 := strconv.ParseInt(s[38:51], 10, 64)
+	check, err4 := strconv.ParseUint(s[51:], 10, 64)
+	p := seqPoint{uid: uid, slot: slot, tick: tick}
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || check != seqCheck(p) {
+		return seqPoint{}, false
 	}
-	return uid, pos, true
+	return p, true
 }
 
-// seqCheck is an FNV-1a hash of uid and position, reduced to 18 digits.
-func seqCheck(uid, pos uint64) uint64 {
+// seqCheck is an FNV-1a hash of the fields, reduced to 5 digits.
+func seqCheck(p seqPoint) uint64 {
 	h := uint64(14695981039346656037)
-	for _, v := range [2]uint64{uid, pos} {
+	for _, v := range [3]uint64{p.uid, p.slot, uint64(p.tick)} {
 		for i := 0; i < 8; i++ {
 			h ^= (v >> (8 * i)) & 0xff
 			h *= 1099511628211
 		}
 	}
-	return h % 1_000_000_000_000_000_000
+	return h % 100_000
 }

@@ -142,6 +142,12 @@ func (e *Engine) DeleteStream(ctx context.Context, in *DeleteStreamInput) error 
 	if s.meta.Status == StatusDeleting {
 		return errStreamNotFound(s.meta.Name, s.meta.Account)
 	}
+	if len(s.meta.Consumers) > 0 && (in.EnforceConsumerDeletion == nil || !*in.EnforceConsumerDeletion) {
+		return errorf(KindResourceInUse, "Stream %s under account %s has registered consumers. Deregister them first, "+
+			"or set EnforceConsumerDeletion to true.", s.meta.Name, s.meta.Account)
+	}
+	// Its subscriptions end now; its consumers go with the stream.
+	e.endSubscriptions(func(sub *Subscription) bool { return sub.sh.stream == s })
 	if e.cfg.DeleteStreamDelay > 0 {
 		s.meta.Status = StatusDeleting
 		if t := e.timers[s]; t != nil {
@@ -166,9 +172,11 @@ func (e *Engine) dropLocked(s *stream) error {
 			break
 		}
 	}
-	if t := e.timers[s]; t != nil {
-		t.Stop()
-		delete(e.timers, s)
+	for _, key := range append([]any{s}, consumerKeys(s)...) {
+		if t := e.timers[key]; t != nil {
+			t.Stop()
+			delete(e.timers, key)
+		}
 	}
 	if err := e.saveLocked(); err != nil {
 		return err
@@ -256,14 +264,14 @@ func (e *Engine) describeShard(sh *shardState) Shard {
 		ParentShardId:         m.Parent,
 		AdjacentParentShardId: m.AdjacentParent,
 		HashKeyRange:          HashKeyRange{StartingHashKey: m.StartHash, EndingHashKey: m.EndHash},
-		SequenceNumberRange:   SequenceNumberRange{StartingSequenceNumber: formatSeq(m.UID, 0)},
+		SequenceNumberRange:   SequenceNumberRange{StartingSequenceNumber: startSeq(m.UID)},
 	}
 	if m.Closed {
-		end := m.EndPos
-		if end > 0 {
-			end--
+		// The number of the last record, or the start of an empty shard.
+		out.SequenceNumberRange.EndingSequenceNumber = startSeq(m.UID)
+		if m.EndPos > 0 {
+			out.SequenceNumberRange.EndingSequenceNumber = recordSeq(m.UID, m.EndPos-1)
 		}
-		out.SequenceNumberRange.EndingSequenceNumber = formatSeq(m.UID, end)
 	}
 	return out
 }
@@ -295,7 +303,7 @@ func (e *Engine) DescribeStreamSummary(ctx context.Context, in *DescribeStreamSu
 		EncryptionType:          encryptionType(sm),
 		KeyId:                   sm.KeyID,
 		OpenShardCount:          open,
-		ConsumerCount:           0,
+		ConsumerCount:           len(sm.Consumers),
 		MaxRecordSizeInKiB:      cmp.Or(sm.MaxRecordSizeKiB, DefaultMaxRecordSizeKiB),
 		WarmThroughput:          e.warmThroughputLocked(sm),
 	}}, nil

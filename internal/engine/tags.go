@@ -93,16 +93,19 @@ func streamResource(s *stream) *resource {
 // resolveResource finds the stream or consumer an ARN names among the
 // caller's resources. Callers hold e.mu.
 func (e *Engine) resolveResource(c Caller, arn string) (*resource, error) {
-	if streamARN, consumer, ok := strings.Cut(arn, "/consumer/"); ok {
-		// Consumers are not registered yet (a later issue), so no consumer
-		// exists; the stream part is still checked so that a bad ARN gets the
-		// same answer as it will then.
-		_, account, _, ok := parseStreamARN(streamARN)
+	if strings.Contains(arn, "/consumer/") {
+		streamARN, _, _, ok := splitConsumerARN(arn)
 		if !ok {
 			return nil, errorf(KindInvalidArgument, "Invalid ResourceARN %s.", arn)
 		}
-		name, _, _ := strings.Cut(consumer, ":")
-		return nil, errorf(KindResourceNotFound, "Consumer %s under account %s not found.", name, account)
+		if _, _, _, ok := parseStreamARN(streamARN); !ok {
+			return nil, errorf(KindInvalidArgument, "Invalid ResourceARN %s.", arn)
+		}
+		s, cm, err := e.resolveConsumer(c, ConsumerRef{ConsumerARN: arn})
+		if err != nil {
+			return nil, err
+		}
+		return consumerResource(s, cm), nil
 	}
 	if _, _, _, ok := parseStreamARN(arn); !ok {
 		return nil, errorf(KindInvalidArgument, "Invalid ResourceARN %s.", arn)

@@ -80,7 +80,7 @@ func TestTagResourceByARN(t *testing.T) {
 		_, err = v.e.ListTagsForResource(ctx, &ListTagsForResourceInput{ResourceARN: "arn:aws:kinesis:us-east-1:111111111111:stream/res"})
 		wantKind(t, err, KindResourceNotFound, "Stream res under account 111111111111 not found.")
 		_, err = v.e.ListTagsForResource(ctx, &ListTagsForResourceInput{ResourceARN: arn + "/consumer/app:1700000000"})
-		wantKind(t, err, KindResourceNotFound, "Consumer app under account 000000000000 not found.")
+		wantKind(t, err, KindResourceNotFound, "Consumer app under stream res under account 000000000000 not found.")
 		_, err = v.e.ListTagsForResource(ctx, &ListTagsForResourceInput{ResourceARN: "arn:aws:kinesis:us-east-1:000000000000:table/x"})
 		wantKind(t, err, KindInvalidArgument, "Invalid ResourceARN")
 	})

@@ -295,3 +295,80 @@ type UpdateStreamModeInput struct {
 	StreamModeDetails   *StreamModeDetails
 	WarmThroughputMiBps *int
 }
+
+// RegisterStreamConsumerInput is the input of RegisterStreamConsumer.
+type RegisterStreamConsumerInput struct {
+	StreamARN    string
+	ConsumerName string
+	Tags         map[string]string
+}
+
+// RegisterStreamConsumerOutput is the output of RegisterStreamConsumer.
+type RegisterStreamConsumerOutput struct {
+	Consumer Consumer
+}
+
+// Consumer is a registered enhanced fan-out consumer.
+type Consumer struct {
+	ConsumerName              string
+	ConsumerARN               string
+	ConsumerStatus            string
+	ConsumerCreationTimestamp time.Time
+}
+
+// ConsumerRef names a consumer by ARN, or by stream ARN and name.
+type ConsumerRef struct {
+	StreamARN    string
+	ConsumerName string
+	ConsumerARN  string
+}
+
+// DescribeStreamConsumerOutput is the output of DescribeStreamConsumer.
+type DescribeStreamConsumerOutput struct {
+	ConsumerDescription ConsumerDescription
+}
+
+// ConsumerDescription describes a consumer and its stream.
+type ConsumerDescription struct {
+	ConsumerName              string
+	ConsumerARN               string
+	ConsumerStatus            string
+	ConsumerCreationTimestamp time.Time
+	StreamARN                 string
+}
+
+// ListStreamConsumersInput is the input of ListStreamConsumers.
+type ListStreamConsumersInput struct {
+	StreamARN               string
+	NextToken               string
+	MaxResults              *int
+	StreamCreationTimestamp *time.Time
+}
+
+// ListStreamConsumersOutput is the output of ListStreamConsumers.
+type ListStreamConsumersOutput struct {
+	Consumers []Consumer
+	NextToken string
+}
+
+// SubscribeToShardInput is the input of SubscribeToShard.
+type SubscribeToShardInput struct {
+	ConsumerARN      string
+	ShardId          string
+	StartingPosition *StartingPosition
+}
+
+// StartingPosition is where a subscription starts.
+type StartingPosition struct {
+	Type           string
+	SequenceNumber string
+	Timestamp      *time.Time
+}
+
+// SubscribeToShardEvent is one event of a subscription.
+type SubscribeToShardEvent struct {
+	Records                    []Record
+	ContinuationSequenceNumber string
+	MillisBehindLatest         int64
+	ChildShards                []ChildShard
+}

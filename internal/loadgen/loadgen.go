@@ -106,6 +106,14 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	results = append(results,
 		Result{Scenario: "PutRecord latency p50, 1 producer", Value: ms(lat[len(lat)/2]), Unit: "ms"},
 		Result{Scenario: "PutRecord latency p99, 1 producer", Value: ms(lat[len(lat)*99/100]), Unit: "ms"})
+	fmt.Fprintf(o.Progress, "SubscribeToShard put→event latency: %d records\n", o.LatencyN/2)
+	sl, err := subscribeLatency(ctx, c, o.LatencyN/2)
+	if err != nil {
+		return results, err
+	}
+	results = append(results,
+		Result{Scenario: "SubscribeToShard put→event latency p50 (PutRecord start to event)", Value: ms(sl[len(sl)/2]), Unit: "ms"},
+		Result{Scenario: "SubscribeToShard put→event latency p99", Value: ms(sl[len(sl)*99/100]), Unit: "ms"})
 	return results, nil
 }
 

@@ -29,6 +29,7 @@ type Server struct {
 	engine *engine.Engine
 	http   *http.Server
 	ln     net.Listener
+	tls    *tlsServer // nil without --tls-listen
 	ready  atomic.Bool
 }
 
@@ -55,6 +56,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	ecfg.ShardLimit = cfg.ShardLimit
 	ecfg.CreateStreamDelay, ecfg.DeleteStreamDelay = cfg.CreateStreamDelay, cfg.DeleteStreamDelay
 	ecfg.UpdateStreamDelay = cfg.UpdateStreamDelay
+	ecfg.ConsumerDelay = cfg.ConsumerDelay
 	ecfg.Logger = log
 	mets := metrics.New(st)
 	ecfg.Observer = mets
@@ -97,6 +99,15 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Subscriptions stream until they end; end them at shutdown so that
+	// Shutdown can finish the in-flight requests.
+	s.http.RegisterOnShutdown(eng.EndSubscriptions)
+	if s.tls, err = newTLSServer(cfg, s.http, log); err != nil {
+		ln.Close()
+		eng.Close()
+		st.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -118,6 +129,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	s.startTLS(errc)
 	s.ready.Store(true)
 	s.log.Info("serving", "listen", s.Addr())
 	var serveErr error
@@ -128,9 +140,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.ready.Store(false)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	tlsDone := s.shutdownTLS(shutdownCtx)
 	if err := s.http.Shutdown(shutdownCtx); err != nil {
 		s.log.Warn("shutdown", "err", err)
 	}
+	<-tlsDone
 	s.engine.Close()
 	if err := s.store.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
