@@ -25,6 +25,14 @@ unit:
 interop:
 	$(GO) test -count=1 -timeout 10m ./tests/interop/...
 
+# The pinned JavaScript SDK (tests/interop/js/package-lock.json) into
+# tests/interop/js/node_modules. The interop tests run the same `npm ci`
+# themselves when node_modules is missing or stale, so this is only needed
+# to prepare a machine ahead of time.
+.PHONY: js-deps
+js-deps:
+	cd tests/interop/js && npm ci --no-audit --no-fund
+
 # Storage micro-benchmarks, then a real server loaded through the AWS SDK;
 # the results are appended to docs/benchmarks.md.
 bench: build
