@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -31,7 +30,24 @@ type seqPoint struct {
 }
 
 func (p seqPoint) String() string {
-	return fmt.Sprintf("%s%016d%020d%013d%05d", seqPrefix, p.uid, p.slot, p.tick, seqCheck(p))
+	// Built by hand: PutRecords formats one per record.
+	b := make([]byte, 0, seqLen)
+	b = append(b, seqPrefix...)
+	b = appendPadded(b, p.uid, 16)
+	b = appendPadded(b, p.slot, 20)
+	b = appendPadded(b, uint64(p.tick), 13)
+	b = appendPadded(b, seqCheck(p), 5)
+	return string(b)
+}
+
+// appendPadded appends v in decimal, zero-padded to width digits.
+func appendPadded(b []byte, v uint64, width int) []byte {
+	var d [20]byte
+	digits := strconv.AppendUint(d[:0], v, 10)
+	for i := len(digits); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, digits...)
 }
 
 // recordSeq is the sequence number of the record at position pos.

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/riffle-streams/riffle/internal/apimodel"
+	"github.com/riffle-streams/riffle/internal/engine"
+)
+
+// generalPutRecords decodes a body the general way: model validation, then
+// binding.
+func generalPutRecords(body []byte) (*engine.PutRecordsInput, error) {
+	req, err := apimodel.Decode("PutRecords", body)
+	if err != nil {
+		return nil, err
+	}
+	in := new(engine.PutRecordsInput)
+	return in, bind(in, req)
+}
+
+func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
+	accepted := []string{
+		string(putRecordsBody("s", 500, 100)),
+		`{"StreamName":"s","Records":[{"Data":"","PartitionKey":"k"}]}`,
+		`{ "Records" : [ {"PartitionKey":"k", "Data":"aGk=", "ExplicitHashKey":"0"} ] , "StreamName" : "a.b-c_D" }`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"340282366920938463463374607431768211455"}]}`,
+	}
+	for _, body := range accepted {
+		fast, ok := decodePutRecordsFast([]byte(body))
+		if !ok {
+			t.Errorf("fast path gave up on %.80s", body)
+			continue
+		}
+		general, err := generalPutRecords([]byte(body))
+		if err != nil || !reflect.DeepEqual(fast, general) {
+			t.Errorf("%.80s: fast %+v, general %+v (%v)", body, fast, general, err)
+		}
+	}
+	// Everything unusual or invalid goes to the general path, which gives
+	// AWS's exact error.
+	for _, body := range []string{
+		`{"StreamName":"s","Records":[]}`,
+		`{"StreamName":"a b","Records":[{"Data":"aGk=","PartitionKey":"k"}]}`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":""}]}`,
+		`{"StreamName":"s","Records":[{"Data":"a","PartitionKey":"k"}]}`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"01"}]}`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k\u00e9"}]}`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"ké"}]}`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","Extra":1}]}`,
+		`{"StreamName":"s","StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s","Records":[{"Data":"aGk=","PartitionKey":"k"}]}`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"}]} x`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"}],}`,
+		`{"StreamName":"s"}`,
+		`{"StreamName":"s","StreamName":"t","Records":[{"Data":"aGk=","PartitionKey":"k"}]}`,
+		string(putRecordsBody("s", 501, 1)),
+	} {
+		if _, ok := decodePutRecordsFast([]byte(body)); ok {
+			t.Errorf("fast path accepted %.100s", body)
+		}
+	}
+}
+
+func TestPutRecordsFastResponseMatchesTheGeneralEncoder(t *testing.T) {
+	out := &engine.PutRecordsOutput{FailedRecordCount: 1, EncryptionType: "KMS", Records: []engine.PutRecordsResultEntry{
+		{SequenceNumber: "4900", ShardId: "shardId-000000000000"},
+		{ErrorCode: "InternalFailure", ErrorMessage: "Internal \"service\" <failure>.\n"},
+	}}
+	v, _ := render(reflect.ValueOf(out))
+	general, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	json.Unmarshal(general, &a)
+	if err := json.Unmarshal(appendPutRecordsOutput(nil, out), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("fast %v\ngeneral %v", b, a)
+	}
+}
+
+// FuzzPutRecordsFastPath: whatever the fast path accepts, the general path
+// accepts too and decodes to the same input.
+func FuzzPutRecordsFastPath(f *testing.F) {
+	f.Add([]byte(`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"12"}]}`))
+	f.Add(putRecordsBody("s", 3, 5))
+	f.Add([]byte(`{"Records":[{"PartitionKey":"k","Data":""}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := decodePutRecordsFast(body)
+		if !ok {
+			return
+		}
+		general, err := generalPutRecords(body)
+		if err != nil {
+			t.Fatalf("fast path accepted what the general path refuses (%v): %q", err, body)
+		}
+		if !reflect.DeepEqual(fast, general) {
+			t.Fatalf("decodings differ for %q:\nfast    %+v\ngeneral %+v", body, fast, general)
+		}
+	})
+}
