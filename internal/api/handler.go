@@ -166,6 +166,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 		return writeError(w, &apiError{Type: "SerializationException", Status: http.StatusBadRequest,
 			Message: "Could not read the request body."})
 	}
+	if opName == "PutRecords" && !isCBOR(r) {
+		if in, ok := decodePutRecordsFast(body); ok {
+			return h.putRecordsFast(w, r, in)
+		}
+	}
 	req, err := decodeRequest(r, opName, body)
 	if err != nil {
 		var ser *apimodel.SerializationError
