@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -61,4 +62,51 @@ func BenchmarkPutRecords(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkGetRecords measures draining a shard: GetRecords calls of 10,000
+// records of 100 B, each followed by its NextShardIterator.
+func BenchmarkGetRecords(b *testing.B) {
+	st, err := store.Open(vfs.Default(), b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := engine.Open(engine.DefaultConfig(), st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	defer eng.Close()
+	h := New(eng, Options{})
+	call(b, h, "CreateStream", []byte(`{"StreamName":"s","ShardCount":1}`), true)
+	body := putRecordsBody("s", 500, 100)
+	for i := 0; i < 200; i++ { // 100,000 records
+		call(b, h, "PutRecords", body, true)
+	}
+	_, it, _ := call(b, h, "GetShardIterator", []byte(`{"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}`), true)
+	first := it["ShardIterator"].(string)
+	iter := first
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader([]byte(`{"ShardIterator":"`+iter+`","Limit":10000}`)))
+		req.Header.Set("X-Amz-Target", targetPrefix+"GetRecords")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=00")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out struct {
+			Records           []json.RawMessage
+			NextShardIterator string
+		}
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
+			b.Fatalf("status %d", rec.Code)
+		}
+		n += len(out.Records)
+		iter = out.NextShardIterator
+		if len(out.Records) == 0 {
+			iter = first
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 }

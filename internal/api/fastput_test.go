@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/riffle-streams/riffle/internal/apimodel"
 	"github.com/riffle-streams/riffle/internal/engine"
@@ -101,4 +102,32 @@ func FuzzPutRecordsFastPath(f *testing.F) {
 			t.Fatalf("decodings differ for %q:\nfast    %+v\ngeneral %+v", body, fast, general)
 		}
 	})
+}
+
+func TestGetRecordsFastEncoderMatchesTheGeneralEncoder(t *testing.T) {
+	for _, out := range []*engine.GetRecordsOutput{
+		{Records: []engine.Record{}, MillisBehindLatest: 0, NextShardIterator: "AQID+/=="},
+		{Records: []engine.Record{
+			{SequenceNumber: "49001", ApproximateArrivalTimestamp: time.UnixMilli(1700000000123), Data: []byte{0, 1, 255}, PartitionKey: "p\"k<é>"},
+			{SequenceNumber: "49002", ApproximateArrivalTimestamp: time.UnixMilli(1700000000000), Data: []byte{}, PartitionKey: "k", EncryptionType: "KMS"},
+		}, MillisBehindLatest: 1234, NextShardIterator: "it"},
+	} {
+		v, _ := render(reflect.ValueOf(out))
+		general, _ := json.Marshal(v)
+		fast, ok := appendGetRecordsOutput(nil, out)
+		if !ok {
+			t.Fatal("fast encoder refused")
+		}
+		var a, b any
+		json.Unmarshal(general, &a)
+		if err := json.Unmarshal(fast, &b); err != nil {
+			t.Fatalf("fast output is not JSON: %v\n%s", err, fast)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("fast %s\ngeneral %s", fast, general)
+		}
+	}
+	if _, ok := appendGetRecordsOutput(nil, &engine.GetRecordsOutput{ChildShards: []engine.ChildShard{}}); ok {
+		t.Fatal("a response with ChildShards must take the general encoder")
+	}
 }

@@ -199,6 +199,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 		}
 		return writeError(w, ae)
 	}
+	if g, ok := out.(*engine.GetRecordsOutput); ok && !respondsCBOR(w) {
+		if b, ok := appendGetRecordsOutput(make([]byte, 0, getRecordsSize(g)), g); ok {
+			w.Header().Set("Content-Type", jsonContentType)
+			w.WriteHeader(http.StatusOK)
+			w.Write(b)
+			return http.StatusOK, ""
+		}
+	}
 	resp := map[string]any{}
 	if out != nil {
 		v, _ := render(reflect.ValueOf(out))

@@ -1,0 +1,64 @@
+package api
+
+import (
+	"encoding/base64"
+	"strconv"
+
+	"github.com/riffle-streams/riffle/internal/engine"
+)
+
+// appendGetRecordsOutput encodes a GetRecords response as JSON by hand: a
+// drain spends most of its time encoding records, and the general encoder
+// goes through a generic tree and reflection. The members come in the order
+// the general encoder writes them (sorted), and values in the same forms; a
+// response with ChildShards (the end of a closed shard, rare) is left to the
+// general encoder (ok is false).
+func appendGetRecordsOutput(b []byte, out *engine.GetRecordsOutput) (_ []byte, ok bool) {
+	if out.ChildShards != nil {
+		return b, false
+	}
+	b = append(b, `{"MillisBehindLatest":`...)
+	b = strconv.AppendInt(b, out.MillisBehindLatest, 10)
+	if out.NextShardIterator != "" {
+		b = append(b, `,"NextShardIterator":`...)
+		b = appendJSONString(b, out.NextShardIterator)
+	}
+	b = append(b, `,"Records":[`...)
+	for i := range out.Records {
+		r := &out.Records[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		if !r.ApproximateArrivalTimestamp.IsZero() {
+			b = append(b, `"ApproximateArrivalTimestamp":`...)
+			b = strconv.AppendFloat(b, float64(r.ApproximateArrivalTimestamp.UnixMilli())/1000, 'f', -1, 64)
+			b = append(b, ',')
+		}
+		b = append(b, `"Data":"`...)
+		b = base64.StdEncoding.AppendEncode(b, r.Data)
+		b = append(b, '"')
+		if r.EncryptionType != "" {
+			b = append(b, `,"EncryptionType":`...)
+			b = appendJSONString(b, r.EncryptionType)
+		}
+		if r.PartitionKey != "" {
+			b = append(b, `,"PartitionKey":`...)
+			b = appendJSONString(b, r.PartitionKey)
+		}
+		b = append(b, `,"SequenceNumber":"`...)
+		b = append(b, r.SequenceNumber...)
+		b = append(b, `"}`...)
+	}
+	return append(b, "]}"...), true
+}
+
+// getRecordsSize estimates the encoded size of a response, to allocate once.
+func getRecordsSize(out *engine.GetRecordsOutput) int {
+	n := 128 + len(out.NextShardIterator)
+	for i := range out.Records {
+		r := &out.Records[i]
+		n += 150 + base64.StdEncoding.EncodedLen(len(r.Data)) + len(r.PartitionKey)
+	}
+	return n
+}
