@@ -1,34 +1,48 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
-	"os/exec"
+	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/riffle-streams/riffle/internal/ceiling"
 	"github.com/riffle-streams/riffle/internal/loadgen"
 )
 
-// bench runs the load generator against --endpoint, or against a server it
-// starts itself (--spawn) on a fresh data directory.
+// bench runs the load generator against --endpoint, against a Riffle server
+// it starts itself (--spawn), or against Riffle and its peers one after the
+// other (--compare). --serve-ceiling runs the ceiling server instead.
 func bench(args []string, stdout, stderr io.Writer) int {
 	o := loadgen.DefaultOptions()
 	fs := flag.NewFlagSet("riffle bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.Endpoint, "endpoint", o.Endpoint, "Kinesis endpoint to load")
+	fs.StringVar(&o.Endpoint, "endpoint", o.Endpoint, "Kinesis endpoint to load (without --spawn or --compare)")
 	spawn := fs.Bool("spawn", false, "start a riffle server (this binary) on a temporary data directory and load it")
+	compare := fs.Bool("compare", false, "run the scenarios against riffle, the ceiling server, kinesalite and kinesis-local, one at a time")
+	peers := fs.String("peers", "", "with --compare: directory with node_modules/kinesalite and node_modules/kinesis-local (npm install)")
+	targets := fs.String("targets", "riffle,ceiling,kinesalite,kinesis-local", "with --compare: the targets to run, Riffle first")
+	quick := fs.Bool("quick", false, "smaller N for the drain, memory and restart scenarios, shorter throughput runs")
 	producers := fs.String("producers", "1,4,16", "comma-separated producer counts for PutRecords")
-	fs.DurationVar(&o.Duration, "duration", o.Duration, "length of each throughput scenario")
-	fs.IntVar(&o.LatencyN, "latency-calls", o.LatencyN, "PutRecord calls in the latency scenario")
+	duration := fs.Duration("duration", 0, "length of each throughput scenario (default 5s, 2s with --quick)")
+	latencyN := fs.Int("latency-calls", 0, "PutRecord calls in the latency scenario (default 2000, 1000 with --quick)")
 	out := fs.String("out", "", "append the results as Markdown to this file (e.g. docs/benchmarks.md)")
+	serveCeiling := fs.String("serve-ceiling", "", "run the ceiling server (decode-only PutRecords, no storage) on this address and nothing else")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *serveCeiling != "" {
+		return runCeiling(*serveCeiling, stderr)
 	}
 	o.Producers = nil
 	for _, p := range strings.Split(*producers, ",") {
@@ -39,77 +53,216 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		}
 		o.Producers = append(o.Producers, n)
 	}
+	if *quick {
+		o.Quick = true
+		o.Scale = loadgen.QuickScale()
+	}
+	if *duration > 0 {
+		o.Scale.Duration = *duration
+	}
+	if *latencyN > 0 {
+		o.Scale.LatencyN = *latencyN
+	}
+	if *compare && *peers == "" && strings.Contains(*targets, "kine") {
+		fmt.Fprintln(stderr, "riffle bench: --compare needs --peers DIR (scripts/bench-compare.sh installs them)")
+		return 2
+	}
 	o.Progress = stderr
-	ctx := context.Background()
-	if *spawn {
-		endpoint, stop, err := spawnServer(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	var runs []loadgen.TargetResults
+	header := "Client: AWS SDK for Go v2 on the same machine (client and server share the cores). Riffle with `--fsync always` (every acknowledged put fsynced)."
+	switch {
+	case *compare:
+		var err error
+		runs, err = compareRun(ctx, o, *peers, strings.Split(*targets, ","))
 		if err != nil {
 			fmt.Fprintf(stderr, "riffle bench: %v\n", err)
 			return 1
 		}
-		defer stop()
-		o.Endpoint = endpoint
+		header = "`make bench-compare`: the same scenarios against each target, one target at a time. " + header + " " + peerHeader(o, *peers)
+	case *spawn:
+		exe, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(stderr, "riffle bench: %v\n", err)
+			return 1
+		}
+		t, err := startTarget(ctx, loadgen.RiffleSpec(exe), o.Scale, o.Progress)
+		if err != nil {
+			fmt.Fprintf(stderr, "riffle bench: %v\n", err)
+			return 1
+		}
+		spec := loadgen.RiffleSpec(exe)
+		t.RestartSpec, t.Subscribe, t.Metrics = &spec, true, true
+		runs = append(runs, loadgen.TargetResults{Target: "riffle", Results: loadgen.RunTarget(ctx, o, t)})
+		t.Proc.Close()
+	default:
+		runs = append(runs, loadgen.TargetResults{Target: "endpoint", Results: loadgen.Run(ctx, o)})
 	}
-	results, err := loadgen.Run(ctx, o)
-	md := loadgen.Markdown(results, o)
+	md := loadgen.Markdown(runs, header)
 	fmt.Fprint(stdout, md)
-	if err != nil {
-		fmt.Fprintf(stderr, "riffle bench: %v\n", err)
-		return 1
-	}
 	if *out != "" {
 		f, err := os.OpenFile(*out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err == nil {
 			_, err = fmt.Fprintf(f, "\n%s", md)
-			f.Close()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "riffle bench: write %s: %v\n", *out, err)
 			return 1
 		}
 	}
+	// A failed scenario on Riffle (an error or a wrong answer read back)
+	// fails the run; peers' failures are reported in the table only.
+	failed := 0
+	for _, r := range runs[0].Results {
+		if r.Failed() {
+			failed++
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "riffle bench: %d scenario(s) failed on %s (see the table)\n", failed, runs[0].Target)
+		return 1
+	}
 	return 0
 }
 
-// spawnServer starts `riffle serve` from this binary on a free port and a
-// temporary data directory, and waits until it serves.
-func spawnServer(stderr io.Writer) (endpoint string, stop func(), err error) {
+// startTarget starts spec on a fresh data directory and makes a Target of it.
+func startTarget(ctx context.Context, spec loadgen.ServerSpec, sc loadgen.Scale, progress io.Writer) (*loadgen.Target, error) {
+	fmt.Fprintf(progress, "starting %s\n", spec.Name)
+	p, d, err := loadgen.StartProc(ctx, spec, "")
+	if err != nil {
+		return nil, err
+	}
+	return &loadgen.Target{Name: spec.Name, Endpoint: p.Endpoint, Proc: p, StartTime: d, Scale: sc, ReadBack: true}, nil
+}
+
+// peerScale returns each target's scale: Riffle's own, and less work for
+// the slow peers so that the whole comparison stays within minutes (the N
+// used is in every note).
+func peerScale(name string, riffle loadgen.Scale) loadgen.Scale {
+	sc := riffle
+	switch name {
+	case "ceiling":
+		sc.MemN = min(sc.MemN, 1_000_000)
+	case "kinesalite":
+		sc.Duration = min(sc.Duration, 2*time.Second)
+		sc.LatencyN = min(sc.LatencyN, 500)
+		sc.DrainN = min(sc.DrainN, 100_000)
+		sc.MemN = min(sc.MemN, 200_000)
+		sc.DataBytes = min(sc.DataBytes, 32<<20)
+		sc.ManyShards = min(sc.ManyShards, 1000) // 10,000 shards take it minutes to create
+	case "kinesis-local":
+		sc.Duration = min(sc.Duration, 2*time.Second)
+		sc.LatencyN = min(sc.LatencyN, 200)
+		sc.DrainN = min(sc.DrainN, 10_000)
+		sc.MemN = min(sc.MemN, 20_000)
+		sc.DataBytes = 0
+		sc.ManyShards = min(sc.ManyShards, 1000)
+	}
+	return sc
+}
+
+// compareRun runs every target in turn, each alone on the machine.
+func compareRun(ctx context.Context, o loadgen.Options, peers string, names []string) ([]loadgen.TargetResults, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "riffle-bench-")
-	if err != nil {
-		return "", nil, err
+	var runs []loadgen.TargetResults
+	for _, name := range names {
+		name = strings.TrimSpace(name)
+		var spec loadgen.ServerSpec
+		var restart *loadgen.ServerSpec
+		restartSkip := ""
+		subscribe, metrics, readBack := false, false, true
+		switch name {
+		case "riffle":
+			spec = loadgen.RiffleSpec(exe)
+			restart, subscribe, metrics = &spec, true, true
+		case "ceiling":
+			spec = loadgen.CeilingSpec(exe)
+			readBack, restartSkip = false, "the ceiling server stores nothing"
+		case "kinesalite":
+			spec = loadgen.KinesaliteSpec(peers, false)
+			durable := loadgen.KinesaliteSpec(peers, true)
+			restart = &durable
+		case "kinesis-local":
+			spec = loadgen.KinesisLocalSpec(peers)
+			subscribe = true
+			restartSkip = "kinesis-local persists only by a periodic JSON snapshot (PERSIST_INTERVAL); not comparable"
+		default:
+			return nil, fmt.Errorf("--targets: unknown target %q (riffle, ceiling, kinesalite, kinesis-local)", name)
+		}
+		t, err := startTarget(ctx, spec, peerScale(name, o.Scale), o.Progress)
+		if err != nil {
+			if name == "riffle" {
+				return nil, err
+			}
+			runs = append(runs, loadgen.TargetResults{Target: name, Results: []loadgen.Result{{Key: "ready-empty", Scenario: "start-up: process start to ready, empty", Err: err.Error()}}})
+			continue
+		}
+		t.RestartSpec, t.RestartSkip, t.Subscribe, t.Metrics, t.ReadBack = restart, restartSkip, subscribe, metrics, readBack
+		runs = append(runs, loadgen.TargetResults{Target: name, Results: loadgen.RunTarget(ctx, o, t)})
+		t.Proc.Close()
+		if ctx.Err() != nil {
+			return runs, ctx.Err()
+		}
 	}
-	cmd := exec.Command(exe, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir)
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		return "", nil, err
+	if len(runs) == 0 || runs[0].Target != "riffle" {
+		return nil, errors.New("--targets must start with riffle: ratios are Riffle's to each peer")
 	}
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start server: %w", err)
-	}
-	stop = func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		os.RemoveAll(dir)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			line := sc.Text()
-			if i := strings.Index(line, "msg=serving listen="); i >= 0 {
-				addr <- strings.Fields(line[i+len("msg=serving listen="):])[0]
+	return runs, nil
+}
+
+// peerHeader names the peers' versions and settings for the report.
+func peerHeader(o loadgen.Options, peers string) string {
+	ver := func(pkg string) string {
+		b, err := os.ReadFile(filepath.Join(peers, "node_modules", pkg, "package.json"))
+		if err != nil {
+			return "?"
+		}
+		s := string(b)
+		if i := strings.Index(s, `"version"`); i >= 0 {
+			rest := s[i+len(`"version"`):]
+			if f := strings.Split(rest, `"`); len(f) > 1 {
+				return f[1]
 			}
 		}
-	}()
-	select {
-	case a := <-addr:
-		return "http://" + a, stop, nil
-	case <-time.After(10 * time.Second):
-		stop()
-		return "", nil, fmt.Errorf("server did not start within 10s")
+		return "?"
 	}
+	mode := "full"
+	if o.Quick {
+		mode = "--quick"
+	}
+	return fmt.Sprintf("Peers: kinesalite %s (in memory; its LevelDB mode, `--path`, for the restart rows), kinesis-local %s (kinesis-mock's npm build, in memory), "+
+		"both with no CREATING/DELETING delay and a shard limit of 30000; ceiling: a Go server that decodes PutRecords with encoding/json and answers, storing nothing. "+
+		"Slow peers run shorter scenarios with smaller N (see the notes). Run mode: %s; the ratios are Riffle's figure over the peer's (for rows marked lower is better, under 1 is better for Riffle).",
+		ver("kinesalite"), ver("kinesis-local"), mode)
+}
+
+// runCeiling serves the ceiling handler on addr until SIGINT or SIGTERM.
+func runCeiling(addr string, stderr io.Writer) int {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "riffle bench: ceiling: %v\n", err)
+		return 1
+	}
+	srv := &http.Server{Handler: ceiling.Handler()}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "riffle bench: ceiling: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -2,6 +2,8 @@
 //
 //	riffle serve [flags]    run the server (see riffle serve -h)
 //	riffle bench [flags]    load a server and report throughput and latency
+//	riffle cert [flags]     print the TLS certificate clients should trust
+//	riffle stream|consumer|put|tail ...  the client CLI (see riffle --help)
 package main
 
 import (
@@ -18,15 +20,6 @@ import (
 	"github.com/riffle-streams/riffle/internal/server"
 )
 
-const usage = `riffle: a Kinesis Data Streams compatible server
-
-Usage:
-  riffle serve [flags]   run the server (riffle serve -h lists the flags)
-  riffle bench [flags]   load a server with the AWS SDK and report throughput and latency
-  riffle cert [flags]    print the TLS certificate of --tls-listen for clients to trust
-  riffle version         print the version
-`
-
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
@@ -36,8 +29,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		return client(args, stdout, stderr)
 	}
 	switch args[0] {
 	case "serve":
@@ -49,12 +41,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "riffle", version)
 		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
 	}
-	fmt.Fprintf(stderr, "riffle: unknown command %q\n%s", args[0], usage)
-	return 2
+	// Everything else is the client CLI (stream, consumer, put, tail, help,
+	// completion), which also reports unknown commands.
+	return client(args, stdout, stderr)
 }
 
 func serve(args []string, stderr io.Writer) int {
@@ -66,6 +56,13 @@ func serve(args []string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "riffle serve: %v\n", err)
 		}
 		return 2
+	}
+	if cfg.PrintConfig != "" {
+		if err := config.Print(os.Stdout, fs, cfg.PrintConfig); err != nil {
+			fmt.Fprintf(stderr, "riffle serve: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	log := newLogger(cfg, stderr)
 	srv, err := server.New(cfg, log)

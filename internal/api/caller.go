@@ -18,7 +18,12 @@ var (
 // presigned form. As emulators do, an access key id of 12 digits is taken as
 // the account id, so tests can act as several accounts; otherwise the
 // server's default account applies. Empty fields mean the default.
+// With authentication on, the caller is the verified access key's account
+// and scope region instead (see auth.go).
 func callerOf(r *http.Request) engine.Caller {
+	if st := authOf(r.Context()); st != nil {
+		return callerFromAuth(st)
+	}
 	cred := r.URL.Query().Get("X-Amz-Credential")
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		if i := strings.Index(auth, "Credential="); i >= 0 {

@@ -35,6 +35,9 @@ const DefaultMaxBodyBytes = 16 << 20
 type Options struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+	// Auth verifies signatures and enforces policies (--auth sigv4); nil
+	// accepts any signature (development mode).
+	Auth *Auth
 }
 
 // Handler is the HTTP handler of the Kinesis API.
@@ -153,7 +156,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 	if r.Method != http.MethodPost || !strings.HasPrefix(target, targetPrefix) || !apimodel.HasOperation(opName) {
 		return writeError(w, errUnknownOperation)
 	}
-	if !signed(r) {
+	if h.opts.Auth == nil && !signed(r) {
 		return writeError(w, errMissingAuth)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
@@ -166,8 +169,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 		return writeError(w, &apiError{Type: "SerializationException", Status: http.StatusBadRequest,
 			Message: "Could not read the request body."})
 	}
+	if h.opts.Auth != nil {
+		var aerr *apiError
+		if r, aerr = h.opts.Auth.authenticate(r, body); aerr != nil {
+			return writeError(w, aerr)
+		}
+	}
 	if opName == "PutRecords" && !isCBOR(r) {
 		if in, ok := decodePutRecordsFast(body); ok {
+			if h.opts.Auth != nil {
+				// The fast path never takes a StreamARN, so the stream name
+				// is all authorization needs of the request.
+				var aerr *apiError
+				if r, aerr = h.authorize(r, opName, map[string]any{"StreamName": in.StreamName}); aerr != nil {
+					return writeError(w, aerr)
+				}
+			}
 			return h.putRecordsFast(w, r, in)
 		}
 	}
@@ -183,6 +200,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 		}
 		h.opts.Logger.Error("decode request", "op", opName, "err", err)
 		return writeError(w, errInternal)
+	}
+	if h.opts.Auth != nil {
+		var aerr *apiError
+		if r, aerr = h.authorize(r, opName, req); aerr != nil {
+			return writeError(w, aerr)
+		}
 	}
 	if opName == "SubscribeToShard" {
 		return h.subscribe(w, r, req)

@@ -7,6 +7,9 @@ import "context"
 type Caller struct {
 	Account string
 	Region  string
+	// CrossAccount lets ARNs name streams of other accounts (in the same
+	// region): set once the request has been authorized against them.
+	CrossAccount bool
 }
 
 type callerKey struct{}

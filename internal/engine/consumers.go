@@ -93,6 +93,9 @@ func (e *Engine) resolveConsumer(c Caller, ref ConsumerRef) (*stream, *consumerM
 // CREATING for ConsumerDelay, then ACTIVE.
 func (e *Engine) RegisterStreamConsumer(ctx context.Context, in *RegisterStreamConsumerInput) (*RegisterStreamConsumerOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "RegisterStreamConsumer", refName(StreamRef{StreamARN: in.StreamARN})); err != nil { // limits.go
+		return nil, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := e.resolve(c, StreamRef{StreamARN: in.StreamARN})
@@ -186,6 +189,9 @@ func (e *Engine) DeregisterStreamConsumer(ctx context.Context, in *ConsumerRef) 
 	if err != nil {
 		return err
 	}
+	if err := e.throttle(c, "DeregisterStreamConsumer", s.meta.Name); err != nil { // limits.go
+		return err
+	}
 	if cm.Status == ConsumerDeleting {
 		return errorf(KindResourceInUse, "Consumer %s under stream %s under account %s is already being deleted.", cm.Name, s.meta.Name, s.meta.Account)
 	}
@@ -208,6 +214,9 @@ func (e *Engine) DescribeStreamConsumer(ctx context.Context, in *ConsumerRef) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := e.throttle(c, "DescribeStreamConsumer", s.meta.Name); err != nil { // limits.go
+		return nil, err
+	}
 	d := cm.consumer(s.meta)
 	return &DescribeStreamConsumerOutput{ConsumerDescription: ConsumerDescription{
 		ConsumerName: d.ConsumerName, ConsumerARN: d.ConsumerARN, ConsumerStatus: d.ConsumerStatus,
@@ -219,6 +228,9 @@ func (e *Engine) DescribeStreamConsumer(ctx context.Context, in *ConsumerRef) (*
 // page at a time.
 func (e *Engine) ListStreamConsumers(ctx context.Context, in *ListStreamConsumersInput) (*ListStreamConsumersOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "ListStreamConsumers", refName(StreamRef{StreamARN: in.StreamARN})); err != nil { // limits.go
+		return nil, err
+	}
 	now := e.cfg.Now()
 	e.mu.RLock()
 	defer e.mu.RUnlock()

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"regexp"
 
@@ -56,6 +57,15 @@ func (e *Engine) openKeyring() error {
 	}
 	if err := e.cfg.Keyring.Load(e.meta.Keyring); err != nil {
 		return fmt.Errorf("engine: open keyring of the encrypted streams: %w", err)
+	}
+	if e.cfg.Keyring.Rewrapped() {
+		// Master key rotation: the data keys were unwrapped with the
+		// previous master key and re-wrapped under the new one; persist
+		// them before anything is sealed.
+		e.meta.Keyring = e.cfg.Keyring.State()
+		if err := e.saveLocked(); err != nil {
+			return fmt.Errorf("engine: persist data keys re-wrapped under the new master key: %w", err)
+		}
 	}
 	return nil
 }
@@ -124,6 +134,9 @@ func (e *Engine) changeEncryption(ctx context.Context, ref StreamRef, typ, keyID
 		// The data key is persisted (with the metadata below) before any
 		// record is sealed with it: appends are excluded until then.
 		if _, _, err := e.cfg.Keyring.DataKey(sm.Account, keyID, e.cfg.Now()); err != nil {
+			if errors.Is(err, keyring.ErrNoMasterKey) {
+				return errorf(KindInvalidArgument, "Encryption at rest is not available: the server has no master key. Start it with --master-key-file or %s.", keyring.EnvMasterKey)
+			}
 			return fmt.Errorf("engine: data key for %s: %w", keyID, err)
 		}
 		e.meta.Keyring = e.cfg.Keyring.State()

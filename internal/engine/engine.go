@@ -50,6 +50,10 @@ type Config struct {
 	// Keyring encrypts records of encrypted streams (encryption.go); nil
 	// means an ephemeral one, whose data does not survive a restart.
 	Keyring *keyring.Keyring
+	// MaxSubscriptions bounds the SubscribeToShard calls streaming at once,
+	// across all consumers; beyond it SubscribeToShard is
+	// LimitExceededException. Zero means no bound.
+	MaxSubscriptions int
 }
 
 // DefaultConfig returns the settings of a development server.
@@ -81,6 +85,9 @@ type Engine struct {
 	stop    chan struct{}            // closed by Close; stops background work
 	scaleMu sync.Mutex               // serializes AutoScale; guards shardState.rate
 	subs    map[subKey]*Subscription // live SubscribeToShard calls; guarded by mu
+
+	limits limiter    // throughput and API rate limits (limits.go); off by default
+	faults faultState // fault injection (faults.go); off by default
 }
 
 // metadata is the persisted control-plane state, saved whole through the
@@ -354,8 +361,8 @@ func (e *Engine) resolve(c Caller, ref StreamRef) (*stream, error) {
 }
 
 // streamKeyOf returns the stream a request refers to. A stream of another
-// account or region can only be named by ARN; until resource policies are
-// enforced such a stream is reported as not found.
+// account can only be named by ARN, and is reported as not found unless the
+// caller was authorized for it (Caller.CrossAccount).
 func streamKeyOf(c Caller, ref StreamRef) (streamKey, error) {
 	if ref.StreamARN == "" {
 		if ref.StreamName == "" {
@@ -370,7 +377,7 @@ func streamKeyOf(c Caller, ref StreamRef) (streamKey, error) {
 	if ref.StreamName != "" && ref.StreamName != name {
 		return streamKey{}, errorf(KindInvalidArgument, "StreamARN %s and StreamName %s do not refer to the same stream.", ref.StreamARN, ref.StreamName)
 	}
-	if region != c.Region || account != c.Account {
+	if region != c.Region || (account != c.Account && !c.CrossAccount) {
 		return streamKey{}, errStreamNotFound(name, account)
 	}
 	return streamKey{account, region, name}, nil

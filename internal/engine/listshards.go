@@ -35,6 +35,9 @@ func (e *Engine) ListShards(ctx context.Context, in *ListShardsInput) (*ListShar
 		}
 		ref, after, created = StreamRef{StreamName: t.stream}, t.after, t.created
 	}
+	if err := e.throttle(c, "ListShards", refName(ref)); err != nil { // limits.go
+		return nil, err
+	}
 	limit := 1000
 	if in.MaxResults != nil {
 		limit = *in.MaxResults

@@ -100,6 +100,11 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 		return nil, err
 	}
 	sh := s.route(h)
+	if r := e.admitPut(sh, len(in.Data)+len(in.PartitionKey)); r != nil { // limits.go
+		e.mu.RUnlock()
+		e.rejectedPut(label, sh, r, start)
+		return nil, r.err()
+	}
 	rec, err := e.sealRecord(s, sh, in.PartitionKey, in.Data)
 	if err != nil {
 		e.mu.RUnlock()
@@ -179,6 +184,7 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		ack   *store.Ack
 	}
 	var groups []*group
+	var rejected putRejections
 	byShard := make(map[*shardState]*group)
 	for i, r := range in.Records {
 		h, err := e.hashOf(s, r.PartitionKey, r.ExplicitHashKey)
@@ -187,6 +193,10 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			return nil, err
 		}
 		sh := s.route(h)
+		if rj := e.admitPut(sh, len(r.Data)+len(r.PartitionKey)); rj != nil { // limits.go
+			rejected = append(rejected, putRejection{i, rj, sh})
+			continue
+		}
 		g := byShard[sh]
 		if g == nil {
 			g = &group{sh: sh}
@@ -208,6 +218,7 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 	e.mu.RUnlock()
 
 	out := &PutRecordsOutput{Records: make([]PutRecordsResultEntry, len(in.Records)), EncryptionType: s.encryption()}
+	rejected.apply(e, label, out)
 	for _, g := range groups {
 		if err := g.ack.Wait(); err != nil {
 			// The outcome of these records is unknown to the client either
@@ -240,6 +251,12 @@ func (e *Engine) GetShardIterator(ctx context.Context, in *GetShardIteratorInput
 	sh := s.byID[in.ShardId]
 	if sh == nil {
 		return nil, errShardNotFound(in.ShardId, s.meta.Name, s.meta.Account)
+	}
+	if err := e.throttleShard("GetShardIterator", sh); err != nil { // limits.go
+		return nil, err
+	}
+	if err := e.faultCall(sh); err != nil { // faults.go
+		return nil, err
 	}
 	pos, err := e.startPosition(s, sh, "GetShardIterator", in.ShardIteratorType, in.StartingSequenceNumber, in.Timestamp)
 	if err != nil {
@@ -329,11 +346,16 @@ func (e *Engine) GetRecords(ctx context.Context, in *GetRecordsInput) (*GetRecor
 	label := sh.stream.label()
 	e.mu.RUnlock()
 
+	if r := e.admitGet(sh); r != nil { // limits.go
+		e.rejectedGet(label, sh, r, start)
+		return nil, r.err()
+	}
 	b, err := e.readBatch(sh, pos, limit, MaxGetRecordsBytes, now)
 	if err != nil {
 		e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "GetRecords", Latency: time.Since(start)})
 		return nil, err
 	}
+	e.afterGet(sh, b.bytes)
 	out := &GetRecordsOutput{Records: b.records, MillisBehindLatest: b.behindMillis}
 	e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: m.ID, Out: true, Records: len(b.records), Bytes: b.bytes,
 		IteratorAgeMillis: out.MillisBehindLatest})

@@ -38,6 +38,9 @@ type reshardPlan struct {
 // SplitShard splits an open shard at NewStartingHashKey.
 func (e *Engine) SplitShard(ctx context.Context, in *SplitShardInput) error {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "SplitShard", refName(in.StreamRef)); err != nil { // limits.go
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := e.reshardable(c, in.StreamRef, "SplitShard")
@@ -68,6 +71,9 @@ func (e *Engine) SplitShard(ctx context.Context, in *SplitShardInput) error {
 // MergeShards merges two adjacent open shards.
 func (e *Engine) MergeShards(ctx context.Context, in *MergeShardsInput) error {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "MergeShards", refName(in.StreamRef)); err != nil { // limits.go
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := e.reshardable(c, in.StreamRef, "MergeShards")

@@ -173,6 +173,9 @@ func (cm commitmentMeta) output() *MinimumThroughputBillingCommitmentOutput {
 // DescribeAccountSettings reports the caller's account settings.
 func (e *Engine) DescribeAccountSettings(ctx context.Context, in *DescribeAccountSettingsInput) (*DescribeAccountSettingsOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "DescribeAccountSettings", ""); err != nil { // limits.go
+		return nil, err
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	cm := commitment(e.account(c), e.cfg.Now())
@@ -185,6 +188,9 @@ func (e *Engine) DescribeAccountSettings(ctx context.Context, in *DescribeAccoun
 // enable before that end cancels it.
 func (e *Engine) UpdateAccountSettings(ctx context.Context, in *UpdateAccountSettingsInput) (*UpdateAccountSettingsOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "UpdateAccountSettings", ""); err != nil { // limits.go
+		return nil, err
+	}
 	if in.MinimumThroughputBillingCommitment == nil {
 		return nil, errorf(KindValidation, "1 validation error detected: Value null at 'minimumThroughputBillingCommitment' "+
 			"failed to satisfy constraint: Member must not be null")
@@ -233,6 +239,9 @@ func (e *Engine) UpdateAccountSettings(ctx context.Context, in *UpdateAccountSet
 // and how much of each is in use.
 func (e *Engine) DescribeLimits(ctx context.Context, in *DescribeLimitsInput) (*DescribeLimitsOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "DescribeLimits", ""); err != nil { // limits.go
+		return nil, err
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return &DescribeLimitsOutput{
@@ -309,6 +318,9 @@ func (e *Engine) checkOnDemandQuota(c Caller) error {
 // delay, during which CurrentMiBps still reports the former value.
 func (e *Engine) UpdateStreamWarmThroughput(ctx context.Context, in *UpdateStreamWarmThroughputInput) (*UpdateStreamWarmThroughputOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "UpdateStreamWarmThroughput", refName(in.StreamRef)); err != nil { // limits.go
+		return nil, err
+	}
 	if in.WarmThroughputMiBps == nil {
 		return nil, errorf(KindValidation, "1 validation error detected: Value null at 'warmThroughputMiBps' "+
 			"failed to satisfy constraint: Member must not be null")

@@ -13,6 +13,9 @@ import (
 // CreateStream creates a stream whose shards tile the hash-key space evenly.
 func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "CreateStream", in.StreamName); err != nil { // limits.go
+		return err
+	}
 	if err := checkCreateTags(c, in); err != nil {
 		return err
 	}
@@ -133,6 +136,9 @@ func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 // DeleteStream deletes a stream and, once it has left DELETING, its data.
 func (e *Engine) DeleteStream(ctx context.Context, in *DeleteStreamInput) error {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "DeleteStream", refName(in.StreamRef)); err != nil { // limits.go
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := e.resolve(c, in.StreamRef)
@@ -193,6 +199,9 @@ func (e *Engine) dropLocked(s *stream) error {
 // DescribeStream describes a stream and a page of its shards.
 func (e *Engine) DescribeStream(ctx context.Context, in *DescribeStreamInput) (*DescribeStreamOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "DescribeStream", refName(in.StreamRef)); err != nil { // limits.go
+		return nil, err
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	s, err := e.resolve(c, in.StreamRef)
@@ -279,6 +288,9 @@ func (e *Engine) describeShard(sh *shardState) Shard {
 // DescribeStreamSummary describes a stream without listing its shards.
 func (e *Engine) DescribeStreamSummary(ctx context.Context, in *DescribeStreamSummaryInput) (*DescribeStreamSummaryOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "DescribeStreamSummary", refName(in.StreamRef)); err != nil { // limits.go
+		return nil, err
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	s, err := e.resolve(c, in.StreamRef)
@@ -312,6 +324,9 @@ func (e *Engine) DescribeStreamSummary(ctx context.Context, in *DescribeStreamSu
 // ListStreams lists the account's streams in name order.
 func (e *Engine) ListStreams(ctx context.Context, in *ListStreamsInput) (*ListStreamsOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "ListStreams", ""); err != nil { // limits.go
+		return nil, err
+	}
 	limit := 100
 	if in.Limit != nil {
 		limit = *in.Limit

@@ -70,6 +70,9 @@ func (e *Engine) SubscribeToShard(ctx context.Context, in *SubscribeToShardInput
 	if sh == nil {
 		return nil, errShardNotFound(in.ShardId, s.meta.Name, s.meta.Account)
 	}
+	if err := e.throttleSubscribe(s, cm, sh); err != nil { // limits.go
+		return nil, err
+	}
 	sp := in.StartingPosition
 	pos, err := e.startPosition(s, sh, "SubscribeToShard", sp.Type, sp.SequenceNumber, sp.Timestamp)
 	if err != nil {
@@ -83,6 +86,9 @@ func (e *Engine) SubscribeToShard(ctx context.Context, in *SubscribeToShardInput
 				cm.arn(s.meta), sh.meta.ID)
 		}
 		old.endLocked()
+	}
+	if limit := e.cfg.MaxSubscriptions; limit > 0 && len(e.subs) >= limit {
+		return nil, errorf(KindLimitExceeded, "Too many concurrent subscriptions: the server streams at most %d at once. Subscribe again later.", limit)
 	}
 	sub := &Subscription{e: e, sh: sh, consumer: cm, label: s.label(), started: now, pos: pos, ended: make(chan struct{})}
 	e.subs[key] = sub

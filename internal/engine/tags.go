@@ -251,6 +251,9 @@ func sortedTags(tags map[string]string) []Tag {
 // has.
 func (e *Engine) AddTagsToStream(ctx context.Context, in *AddTagsToStreamInput) error {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "AddTagsToStream", refName(in.StreamRef)); err != nil { // limits.go
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := e.resolve(c, in.StreamRef)
@@ -263,6 +266,9 @@ func (e *Engine) AddTagsToStream(ctx context.Context, in *AddTagsToStreamInput) 
 // RemoveTagsFromStream removes tags from a stream.
 func (e *Engine) RemoveTagsFromStream(ctx context.Context, in *RemoveTagsFromStreamInput) error {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "RemoveTagsFromStream", refName(in.StreamRef)); err != nil { // limits.go
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := e.resolve(c, in.StreamRef)
@@ -276,6 +282,9 @@ func (e *Engine) RemoveTagsFromStream(ctx context.Context, in *RemoveTagsFromStr
 // after ExclusiveStartTagKey.
 func (e *Engine) ListTagsForStream(ctx context.Context, in *ListTagsForStreamInput) (*ListTagsForStreamOutput, error) {
 	c := e.caller(ctx)
+	if err := e.throttle(c, "ListTagsForStream", refName(in.StreamRef)); err != nil { // limits.go
+		return nil, err
+	}
 	limit := defaultListTagsLimit
 	if in.Limit != nil {
 		limit = *in.Limit

@@ -9,8 +9,11 @@
 //     stored only wrapped under the master key, in State, which its owner
 //     (the engine) persists with its metadata.
 //
-// Rotating the master key (Rewrap) re-wraps the data keys and touches no
-// record. A State also carries a key-check value, so that opening data with
+// Rotating the master key re-wraps the data keys and touches no record:
+// Rewrap returns the state under a new key, and a keyring given the key it
+// replaces (SetPrevious) re-wraps a state found under that key as it loads
+// it. A keyring without a master key (NewWithoutMaster) refuses to create or
+// unwrap data keys. A State also carries a key-check value, so that opening data with
 // the wrong master key fails at once with ErrWrongMasterKey instead of on the
 // first read.
 //
@@ -64,6 +67,10 @@ var (
 	// ErrUnknownKey is returned by Open for a blob naming a data key the
 	// keyring does not hold, and by Seal for an id it does not hold.
 	ErrUnknownKey = errors.New("keyring: unknown data key")
+	// ErrNoMasterKey is returned by DataKey and Load of a keyring made by
+	// NewWithoutMaster: the server has no master key configured, so it can
+	// neither create nor unwrap data keys.
+	ErrNoMasterKey = errors.New("keyring: no master key configured (--master-key-file or " + EnvMasterKey + ")")
 )
 
 // State is the persisted form of a keyring: data keys, wrapped. It holds no
@@ -91,7 +98,13 @@ type keyName struct{ account, kmsKeyID string }
 // concurrent use: Seal and Open run on the data path concurrently with each
 // other and with DataKey.
 type Keyring struct {
-	master cipher.AEAD
+	master cipher.AEAD // nil for a keyring made by NewWithoutMaster
+	// previous is the master key being rotated away from (SetPrevious); nil
+	// when not rotating.
+	previous cipher.AEAD
+	// rewrapped is set by Load when it found the state under previous and
+	// re-wrapped it under master; the owner must then persist State.
+	rewrapped bool // guarded by mu
 
 	mu     sync.RWMutex
 	state  State                  // guarded by mu; State() returns copies
@@ -107,6 +120,37 @@ func New(master []byte) (*Keyring, error) {
 		return nil, fmt.Errorf("keyring: master key: %w", err)
 	}
 	return &Keyring{master: aead, keys: make(map[uint32]cipher.AEAD), byName: make(map[keyName]uint32)}, nil
+}
+
+// NewWithoutMaster returns an empty keyring with no master key, for a server
+// whose operator configured none: encryption at rest is refused
+// (ErrNoMasterKey) instead of done under a key nobody keeps.
+func NewWithoutMaster() *Keyring {
+	return &Keyring{keys: make(map[uint32]cipher.AEAD), byName: make(map[keyName]uint32)}
+}
+
+// SetPrevious names the master key being rotated away from: Load accepts a
+// state wrapped under it and re-wraps it under the keyring's master key
+// (Rewrapped then reports true). Call it before Load.
+func (k *Keyring) SetPrevious(previous []byte) error {
+	aead, err := newAEAD(previous)
+	if err != nil {
+		return fmt.Errorf("keyring: previous master key: %w", err)
+	}
+	if k.master == nil {
+		return fmt.Errorf("keyring: a previous master key needs a new one: %w", ErrNoMasterKey)
+	}
+	k.previous = aead
+	return nil
+}
+
+// Rewrapped reports whether the last Load re-wrapped the state from the
+// previous master key to the current one, so that the caller must persist
+// State (until it does, the stored state is still under the previous key).
+func (k *Keyring) Rewrapped() bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.rewrapped
 }
 
 // NewEphemeral returns an empty keyring under a random master key, for
@@ -138,23 +182,42 @@ func randomBytes(n int) []byte {
 
 // Load replaces the keyring's contents with st, unwrapping every data key. A
 // nil st empties the keyring. It returns ErrWrongMasterKey if st was written
-// under another master key, ErrCorrupt (wrapped) if a key fails to unwrap.
+// under another master key (and not under the previous one, see
+// SetPrevious), ErrNoMasterKey if st holds keys but the keyring has no master
+// key, ErrCorrupt (wrapped) if a key fails to unwrap.
 func (k *Keyring) Load(st *State) error {
 	keys := make(map[uint32]cipher.AEAD)
 	byName := make(map[keyName]uint32)
 	var copied State
+	rewrapped := false
 	if st != nil && (len(st.Check) > 0 || len(st.Keys) > 0) {
 		if st.Version != stateVersion {
 			return fmt.Errorf("keyring: state version %d, want %d", st.Version, stateVersion)
 		}
+		if k.master == nil {
+			return fmt.Errorf("keyring: the data holds encrypted streams: %w", ErrNoMasterKey)
+		}
+		unwrapper := k.master
 		if _, err := openWith(k.master, st.Check, []byte("riffle/keyring/check/v1")); err != nil {
-			return ErrWrongMasterKey
+			if k.previous == nil {
+				return ErrWrongMasterKey
+			}
+			if _, err := openWith(k.previous, st.Check, []byte("riffle/keyring/check/v1")); err != nil {
+				return fmt.Errorf("%w (nor the previous one)", ErrWrongMasterKey)
+			}
+			unwrapper, rewrapped = k.previous, true
 		}
 		copied = cloneState(st)
-		for _, w := range copied.Keys {
-			raw, err := openWith(k.master, w.Wrapped, wrapAAD(w.ID, w.Account, w.KMSKeyID))
+		if rewrapped {
+			copied.Check = sealWith(k.master, []byte(checkText), []byte("riffle/keyring/check/v1"))
+		}
+		for i, w := range copied.Keys {
+			raw, err := openWith(unwrapper, w.Wrapped, wrapAAD(w.ID, w.Account, w.KMSKeyID))
 			if err != nil {
 				return fmt.Errorf("keyring: unwrap data key %d (%s, %s): %w", w.ID, w.Account, w.KMSKeyID, ErrCorrupt)
+			}
+			if rewrapped {
+				copied.Keys[i].Wrapped = sealWith(k.master, raw, wrapAAD(w.ID, w.Account, w.KMSKeyID))
 			}
 			aead, err := newAEAD(raw)
 			if err != nil {
@@ -169,7 +232,7 @@ func (k *Keyring) Load(st *State) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.state, k.keys, k.byName = copied, keys, byName
+	k.state, k.keys, k.byName, k.rewrapped = copied, keys, byName, rewrapped
 	return nil
 }
 
@@ -202,6 +265,9 @@ func (k *Keyring) DataKey(account, kmsKeyID string, now time.Time) (id uint32, c
 	defer k.mu.Unlock()
 	if id, ok := k.byName[keyName{account, kmsKeyID}]; ok {
 		return id, false, nil
+	}
+	if k.master == nil {
+		return 0, false, ErrNoMasterKey
 	}
 	if k.state.Check == nil {
 		k.state.Version = stateVersion
@@ -280,6 +346,9 @@ func (k *Keyring) Rewrap(newMaster []byte) (*State, error) {
 	next, err := newAEAD(newMaster)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: new master key: %w", err)
+	}
+	if k.master == nil {
+		return nil, ErrNoMasterKey
 	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()

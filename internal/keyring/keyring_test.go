@@ -184,18 +184,105 @@ func TestLoadMaster(t *testing.T) {
 		t.Fatalf("in memory: %v, %v", origin, err)
 	}
 
+	// Nothing configured: no key, and nothing generated beside the data.
 	data := filepath.Join(dir, "data")
-	first, origin, err := LoadMaster(MasterSource{DataDir: data})
-	if err != nil || origin != FromDataDir {
-		t.Fatalf("generate: %v, %v", origin, err)
+	if key, origin, err := LoadMaster(MasterSource{DataDir: data}); err != nil || origin != FromNone || key != nil {
+		t.Fatalf("nothing configured: %x, %v, %v; want no key", key, origin, err)
 	}
-	fi, err := os.Stat(filepath.Join(data, MasterKeyFileName))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("generated key file: %v, %v", fi, err)
+	if _, err := os.Stat(filepath.Join(data, MasterKeyFileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a master key was written into the data directory: %v", err)
 	}
-	second, _, err := LoadMaster(MasterSource{DataDir: data})
-	if err != nil || !bytes.Equal(first, second) {
-		t.Fatalf("the generated key was not reused: %v", err)
+	// A key left in the data directory by an older release is still read.
+	os.MkdirAll(data, 0o700)
+	os.WriteFile(filepath.Join(data, MasterKeyFileName), []byte(enc), 0o600)
+	if got, origin, err := LoadMaster(MasterSource{DataDir: data}); err != nil || origin != FromDataDir || !bytes.Equal(got, key) {
+		t.Fatalf("legacy key: %x, %v, %v", got, origin, err)
+	}
+}
+
+func TestWriteMasterKeyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys", "master.key")
+	key, err := WriteMasterKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: %v, %v; want mode %o", p, fi, err, want)
+		}
+	}
+	if got, err := ReadMasterKeyFile(path); err != nil || !bytes.Equal(got, key) {
+		t.Fatalf("read back: %x, %v", got, err)
+	}
+	if _, err := WriteMasterKeyFile(path); err == nil {
+		t.Fatal("an existing master key file was replaced")
+	}
+}
+
+func TestWithoutMaster(t *testing.T) {
+	k := NewWithoutMaster()
+	if err := k.Load(nil); err != nil {
+		t.Fatalf("Load(nil) without a master key: %v", err)
+	}
+	if _, _, err := k.DataKey("000000000000", "alias/aws/kinesis", now); !errors.Is(err, ErrNoMasterKey) {
+		t.Fatalf("DataKey without a master key: %v, want ErrNoMasterKey", err)
+	}
+	// Data encrypted earlier cannot be opened without the key: a loud
+	// failure, not silently unreadable records.
+	full := newKeyring(t, master(1))
+	full.DataKey("000000000000", "alias/aws/kinesis", now)
+	if err := k.Load(roundTrip(t, full.State())); !errors.Is(err, ErrNoMasterKey) {
+		t.Fatalf("Load of encrypted state without a master key: %v, want ErrNoMasterKey", err)
+	}
+}
+
+func TestRotateWithPrevious(t *testing.T) {
+	old := newKeyring(t, master(1))
+	id, _, _ := old.DataKey("000000000000", "alias/aws/kinesis", now)
+	blob, _ := old.Seal(id, []byte("secret"), []byte("aad"))
+	stored := roundTrip(t, old.State())
+
+	// The new key alone does not open the old state.
+	if err := newKeyring(t, master(2)).Load(stored); !errors.Is(err, ErrWrongMasterKey) {
+		t.Fatalf("new key without previous: %v, want ErrWrongMasterKey", err)
+	}
+	// With the previous key named, the state is re-wrapped under the new one.
+	k := newKeyring(t, master(2))
+	if err := k.SetPrevious(master(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Load(stored); err != nil {
+		t.Fatalf("Load with previous: %v", err)
+	}
+	if !k.Rewrapped() {
+		t.Fatal("Rewrapped is false after loading a state under the previous key")
+	}
+	if pt, err := k.Open(blob, []byte("aad")); err != nil || string(pt) != "secret" {
+		t.Fatalf("Open after rotation: %q, %v", pt, err)
+	}
+	rotated := roundTrip(t, k.State())
+	// The persisted result opens with the new key alone, not the old.
+	k2 := newKeyring(t, master(2))
+	if err := k2.Load(rotated); err != nil || k2.Rewrapped() {
+		t.Fatalf("new key on the rotated state: %v, rewrapped %v", err, k2.Rewrapped())
+	}
+	if pt, err := k2.Open(blob, []byte("aad")); err != nil || string(pt) != "secret" {
+		t.Fatalf("Open with the new key: %q, %v", pt, err)
+	}
+	if err := newKeyring(t, master(1)).Load(rotated); !errors.Is(err, ErrWrongMasterKey) {
+		t.Fatalf("old key on the rotated state: %v, want ErrWrongMasterKey", err)
+	}
+	// Starting again with both keys after the rotation changes nothing.
+	k3 := newKeyring(t, master(2))
+	k3.SetPrevious(master(1))
+	if err := k3.Load(rotated); err != nil || k3.Rewrapped() {
+		t.Fatalf("both keys on the rotated state: %v, rewrapped %v", err, k3.Rewrapped())
+	}
+	// Neither key: loud failure.
+	k4 := newKeyring(t, master(3))
+	k4.SetPrevious(master(4))
+	if err := k4.Load(rotated); !errors.Is(err, ErrWrongMasterKey) {
+		t.Fatalf("two wrong keys: %v, want ErrWrongMasterKey", err)
 	}
 }
 

@@ -15,8 +15,10 @@ import (
 // every user of the machine.
 const EnvMasterKey = "RIFFLE_MASTER_KEY"
 
-// MasterKeyFileName is the file, in the data directory, that holds a master
-// key generated because none was given.
+// MasterKeyFileName is the file, in the data directory, where servers before
+// this release generated a master key when none was given. It is still read
+// (with a warning) so that such data stays readable, but never created: a key
+// beside the data protects nothing from whoever copies the directory.
 const MasterKeyFileName = "master.key"
 
 // Origin says where a master key came from.
@@ -26,8 +28,9 @@ type Origin int
 const (
 	FromFile      Origin = iota // --master-key-file
 	FromEnv                     // RIFFLE_MASTER_KEY
-	FromDataDir                 // <data-dir>/master.key, read or generated
+	FromDataDir                 // <data-dir>/master.key left by an older release
 	FromEphemeral               // random, for an in-memory server
+	FromNone                    // no key configured: encryption at rest is off
 )
 
 func (o Origin) String() string {
@@ -38,6 +41,8 @@ func (o Origin) String() string {
 		return "environment"
 	case FromDataDir:
 		return "data directory"
+	case FromNone:
+		return "none"
 	default:
 		return "ephemeral"
 	}
@@ -47,27 +52,21 @@ func (o Origin) String() string {
 type MasterSource struct {
 	File     string // path given by --master-key-file; "" if none
 	Env      string // value of RIFFLE_MASTER_KEY; "" if unset
-	DataDir  string // data directory, for the generated key
+	DataDir  string // data directory, for a key left there by an older release
 	InMemory bool   // the server keeps nothing on disk
 }
 
 // LoadMaster returns the master key from the first source set: the file, the
 // environment, then (with nothing given) an ephemeral key for an in-memory
-// server or the key in <DataDir>/master.key, generated there (mode 0600) the
-// first time. A key that sits beside the data protects it from nothing but a
-// copy of the data directory without that file; callers warn about it.
+// server, or a legacy <DataDir>/master.key if one exists. With none of these
+// it returns a nil key and FromNone: the server then refuses to encrypt
+// (see NewWithoutMaster) rather than invent a key the operator does not know
+// to keep and back up.
 func LoadMaster(src MasterSource) ([]byte, Origin, error) {
 	switch {
 	case src.File != "":
-		b, err := os.ReadFile(src.File)
-		if err != nil {
-			return nil, FromFile, fmt.Errorf("keyring: read master key file: %w", err)
-		}
-		key, err := ParseMasterKey(b)
-		if err != nil {
-			return nil, FromFile, fmt.Errorf("keyring: master key file %s: %w", src.File, err)
-		}
-		return key, FromFile, nil
+		key, err := ReadMasterKeyFile(src.File)
+		return key, FromFile, err
 	case src.Env != "":
 		key, err := ParseMasterKey([]byte(src.Env))
 		if err != nil {
@@ -79,21 +78,46 @@ func LoadMaster(src MasterSource) ([]byte, Origin, error) {
 	}
 	path := filepath.Join(src.DataDir, MasterKeyFileName)
 	b, err := os.ReadFile(path)
-	if err == nil {
-		key, err := ParseMasterKey(b)
-		if err != nil {
-			return nil, FromDataDir, fmt.Errorf("keyring: %s: %w", path, err)
-		}
-		return key, FromDataDir, nil
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, FromNone, nil
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	if err != nil {
 		return nil, FromDataDir, fmt.Errorf("keyring: read master key: %w", err)
+	}
+	key, err := ParseMasterKey(b)
+	if err != nil {
+		return nil, FromDataDir, fmt.Errorf("keyring: %s: %w", path, err)
+	}
+	return key, FromDataDir, nil
+}
+
+// ReadMasterKeyFile reads a master key file (see ParseMasterKey for the
+// format).
+func ReadMasterKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: read master key file: %w", err)
+	}
+	key, err := ParseMasterKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: master key file %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// WriteMasterKeyFile generates a random master key into a new file at path
+// (mode 0600, its directory created 0700), crash-safely, and returns it. It
+// refuses to replace an existing file: that would lose the key of data
+// encrypted under it.
+func WriteMasterKeyFile(path string) ([]byte, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("keyring: %s already exists; not replacing a master key", path)
 	}
 	key := randomBytes(MasterKeySize)
 	if err := writeFileAtomic(path, []byte(EncodeMasterKey(key)+"\n")); err != nil {
-		return nil, FromDataDir, fmt.Errorf("keyring: write generated master key: %w", err)
+		return nil, fmt.Errorf("keyring: write master key file: %w", err)
 	}
-	return key, FromDataDir, nil
+	return key, nil
 }
 
 // EncodeMasterKey returns key in the form ParseMasterKey and RIFFLE_MASTER_KEY
@@ -122,7 +146,7 @@ func ParseMasterKey(b []byte) ([]byte, error) {
 // servers on the real filesystem.
 func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	tmp := path + ".tmp"

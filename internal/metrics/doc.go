@@ -43,8 +43,9 @@
 // streams) are not counted, as CloudWatch has no stream to count them under.
 // GetRecords.IteratorAgeMilliseconds is the largest of the last age reported
 // by each shard's readers (0 when they are caught up). The throughput and
-// ThrottledRecords counters stay at zero until the engine enforces shard
-// throughput limits.
+// ThrottledRecords counters count refusals for a shard's throughput: they
+// stay at zero unless limits are enforced (--enforce-limits) or
+// ProvisionedThroughputExceeded faults injected (--fault-rate).
 //
 // # Shard-level metrics (enhanced monitoring)
 //

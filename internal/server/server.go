@@ -36,6 +36,16 @@ type Server struct {
 // New recovers the data directory (or prepares an in-memory store) and binds
 // the listener; it does not serve yet.
 func New(cfg config.Config, log *slog.Logger) (*Server, error) {
+	// Credentials first: a bad file must stop the start before anything
+	// is opened or recovered.
+	var auth *api.Auth
+	if cfg.Auth == "sigv4" {
+		var err error
+		if auth, err = api.LoadCredentials(cfg.Credentials); err != nil {
+			return nil, err
+		}
+		log.Info("authentication on", "auth", cfg.Auth, "credentials", cfg.Credentials)
+	}
 	fs, dir := vfs.FS(vfs.Default()), cfg.DataDir
 	if cfg.InMemory {
 		fs, dir = vfs.NewMem(), "riffle-data"
@@ -57,6 +67,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	ecfg.CreateStreamDelay, ecfg.DeleteStreamDelay = cfg.CreateStreamDelay, cfg.DeleteStreamDelay
 	ecfg.UpdateStreamDelay = cfg.UpdateStreamDelay
 	ecfg.ConsumerDelay = cfg.ConsumerDelay
+	ecfg.MaxSubscriptions = cfg.MaxSubscriptions
 	ecfg.Logger = log
 	mets := metrics.New(st)
 	ecfg.Observer = mets
@@ -69,7 +80,13 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	logRotation(ecfg.Keyring, log)
 	log.Info("recovered", "data_dir", dir, "in_memory", cfg.InMemory, "took", time.Since(start))
+	if err := startOps(eng, cfg, log); err != nil { // init.go: --init, limits, faults
+		eng.Close()
+		st.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		eng.Close()
@@ -88,7 +105,8 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	})
 	mets.WatchStreams(eng)
 	mux.Handle("GET /metrics", mets.Handler())
-	mux.Handle("/", api.New(eng, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}))
+	adminRoutes(mux, eng, log) // admin.go
+	mux.Handle("/", api.New(eng, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Auth: auth}))
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
@@ -108,6 +126,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	s.applyLimits() // limits.go
 	return s, nil
 }
 

@@ -29,6 +29,12 @@
 // was lost; Open fails with ErrGap rather than skip it. Open ends with a
 // checkpoint.
 //
+// # Failure
+//
+// After a write or fsync error the store refuses writes (ErrFailed) until
+// Reopen recovers it from disk, as a restart would; a failure for lack of
+// space is reopened automatically with back-off (reopen.go).
+//
 // # Files
 //
 //	<dir>/meta                  the engine's metadata snapshot
@@ -51,7 +57,7 @@
 //
 // # Locking
 //
-// Lock order: Store.adminMu, then Shard.mu, then (inside the journal's
+// Lock order: Store.adminMu, then Store.ckptMu (Reopen), then Shard.mu, then (inside the journal's
 // Append) the journal's locks; Store.mu is a leaf. Done callbacks run on the
 // journal's goroutine and take only Store.mu and Shard.changedMu.
 //

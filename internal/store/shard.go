@@ -14,7 +14,9 @@ import (
 type Shard struct {
 	s   *Store
 	uid uint64
-	log *shardlog.Log
+	// logp is the shard's log; Store.Reopen replaces it (under mu) after a
+	// failure, so readers load it once per call.
+	logp atomic.Pointer[shardlog.Log]
 
 	// mu orders appends: positions are assigned and the journal entry is
 	// enqueued under it, so that journal order equals position order.
@@ -34,8 +36,13 @@ type Shard struct {
 }
 
 func newShard(s *Store, uid uint64, l *shardlog.Log) *Shard {
-	return &Shard{s: s, uid: uid, log: l, changed: make(chan struct{})}
+	sh := &Shard{s: s, uid: uid, changed: make(chan struct{})}
+	sh.logp.Store(l)
+	return sh
 }
+
+// log returns the shard's current log.
+func (sh *Shard) log() *shardlog.Log { return sh.logp.Load() }
 
 // UID returns the shard's uid.
 func (sh *Shard) UID() uint64 { return sh.uid }
@@ -99,7 +106,7 @@ func (sh *Shard) Append(recs []Record) *Ack {
 	sh.nextSeq += uint64(len(recs))
 	sh.lastArrival = arrival
 	sh.appendedBytes.Add(int64(len(entry)))
-	sh.s.j.Append(entry, func(lsn uint64, err error) {
+	sh.s.journal().Append(entry, func(lsn uint64, err error) {
 		sh.apply(lsn, recs, len(entry), err, ack)
 	})
 	return ack
@@ -127,7 +134,7 @@ func (sh *Shard) apply(lsn uint64, recs []Record, size int, err error, ack *Ack)
 		ack.complete(err)
 		return
 	}
-	if err := sh.log.Append(recs); err != nil {
+	if err := sh.log().Append(recs); err != nil {
 		if sh.deleted.Load() && errors.Is(err, shardlog.ErrClosed) {
 			s.noteApplied(lsn, nil, size)
 			ack.complete(fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid))
@@ -162,7 +169,7 @@ func (sh *Shard) Changed() <-chan struct{} {
 // is readable). Only durable, applied records are returned. The caller owns
 // the returned slices.
 func (sh *Shard) Read(from uint64, maxRecords, maxBytes int) ([]Record, error) {
-	recs, err := sh.log.Read(from, maxRecords, maxBytes)
+	recs, err := sh.log().Read(from, maxRecords, maxBytes)
 	if err != nil && sh.deleted.Load() {
 		return nil, fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid)
 	}
@@ -173,7 +180,7 @@ func (sh *Shard) Read(from uint64, maxRecords, maxBytes int) ([]Record, error) {
 }
 
 // First returns the oldest readable position.
-func (sh *Shard) First() uint64 { return sh.log.First() }
+func (sh *Shard) First() uint64 { return sh.log().First() }
 
 // AppendedBytes returns the encoded size of all batches appended since the
 // shard was opened: a counter for measuring write rates.
@@ -189,20 +196,20 @@ func (sh *Shard) Assigned() uint64 {
 }
 
 // Next returns one past the last visible record's position.
-func (sh *Shard) Next() uint64 { return sh.log.Next() }
+func (sh *Shard) Next() uint64 { return sh.log().Next() }
 
 // SeekTime returns the first readable position with ArrivalMillis >= ms, or
 // Next() if none.
-func (sh *Shard) SeekTime(ms int64) uint64 { return sh.log.SeekTime(ms) }
+func (sh *Shard) SeekTime(ms int64) uint64 { return sh.log().SeekTime(ms) }
 
 // LastArrivalMillis returns the arrival time of the newest visible record, 0
 // if none.
-func (sh *Shard) LastArrivalMillis() int64 { return sh.log.LastArrivalMillis() }
+func (sh *Shard) LastArrivalMillis() int64 { return sh.log().LastArrivalMillis() }
 
 // TrimBefore makes records that arrived before ms unreadable and deletes the
 // shard-log segments holding only such records.
 func (sh *Shard) TrimBefore(ms int64) error {
-	if err := sh.log.TrimBefore(ms); err != nil {
+	if err := sh.log().TrimBefore(ms); err != nil {
 		if sh.deleted.Load() {
 			return fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid)
 		}

@@ -50,6 +50,8 @@ var (
 const (
 	DefaultJournalSegmentMaxBytes = 16 << 20
 	DefaultCheckpointBytes        = 64 << 20
+	DefaultReopenInterval         = time.Second
+	MaxReopenInterval             = 30 * time.Second
 )
 
 // Options configure a Store. The zero value is usable.
@@ -71,6 +73,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives recovery and failure events; default discards.
 	Logger *slog.Logger
+	// ReopenInterval is how long after a failure for lack of space
+	// (ENOSPC, EDQUOT) the store first tries Reopen, doubling up to
+	// MaxReopenInterval while space is still short; default
+	// DefaultReopenInterval. Negative disables the automatic reopening.
+	ReopenInterval time.Duration
 }
 
 // Validate reports every invalid field at once.
@@ -101,6 +108,9 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.ReopenInterval == 0 {
+		o.ReopenInterval = DefaultReopenInterval
+	}
 	return o
 }
 
@@ -122,7 +132,9 @@ type Store struct {
 	shardsDir string
 	opts      Options
 	log       *slog.Logger
-	j         *journal.Journal
+	// jp is the node journal; Reopen replaces it (holding adminMu, ckptMu
+	// and every Shard.mu) after a failure.
+	jp atomic.Pointer[journal.Journal]
 
 	adminMu sync.Mutex // serializes CreateShard, DeleteShard, SaveMeta and Close
 
@@ -133,6 +145,8 @@ type Store struct {
 	sinceCkpt  int64               // guarded by mu; entry bytes applied since the last checkpoint
 	err        error               // guarded by mu; sticky failure
 	closed     bool                // guarded by mu
+	running    bool                // guarded by mu; Open has succeeded
+	reopening  bool                // guarded by mu; reopenLoop is running
 
 	ckptMu      sync.Mutex    // serializes checkpoints
 	ckptReq     chan struct{} // capacity 1
@@ -162,13 +176,16 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Store, error) {
 	}
 	if err := s.recover(); err != nil {
 		for _, sh := range s.shards {
-			sh.log.Close()
+			sh.log().Close()
 		}
-		if s.j != nil {
-			s.j.Close()
+		if j := s.journal(); j != nil {
+			j.Close()
 		}
 		return nil, err
 	}
+	s.mu.Lock()
+	s.running = true
+	s.mu.Unlock()
 	go s.checkpointLoop()
 	return s, nil
 }
@@ -198,28 +215,59 @@ func (s *Store) recover() error {
 		}
 		s.shards[uid] = newShard(s, uid, l)
 	}
-	s.j, err = journal.Open(s.fs, path.Join(s.dir, "journal"), journal.Options{
+	j, err := s.openJournal()
+	if err != nil {
+		return err
+	}
+	s.jp.Store(j)
+	lsn, dirty, err := s.replay(j, s.shards)
+	if err != nil {
+		return err
+	}
+	s.appliedLSN = lsn
+	for sh := range dirty {
+		s.dirty[sh] = struct{}{}
+	}
+	for _, sh := range s.shards {
+		sh.nextSeq = sh.log().Next()
+		sh.lastArrival = sh.log().LastArrivalMillis()
+	}
+	// Make the replayed data durable in the shard logs so that the journal
+	// can be released.
+	return s.checkpoint()
+}
+
+func (s *Store) openJournal() (*journal.Journal, error) {
+	j, err := journal.Open(s.fs, path.Join(s.dir, "journal"), journal.Options{
 		Fsync:           s.opts.Fsync,
 		FsyncInterval:   s.opts.FsyncInterval,
 		SegmentMaxBytes: s.opts.JournalSegmentMaxBytes,
 		Logger:          s.opts.Logger,
 	})
 	if err != nil {
-		return fmt.Errorf("store: open journal: %w", err)
+		return nil, fmt.Errorf("store: open journal: %w", err)
 	}
+	return j, nil
+}
+
+// replay applies the journal's entries to the shards' logs and returns the
+// last LSN seen and the shards written.
+func (s *Store) replay(j *journal.Journal, shards map[uint64]*Shard) (uint64, map[*Shard]struct{}, error) {
+	var lastLSN uint64
+	dirty := make(map[*Shard]struct{})
 	var applied, skipped int
-	err = s.j.Replay(func(lsn uint64, entry []byte) error {
-		s.appliedLSN = lsn
+	err := j.Replay(func(lsn uint64, entry []byte) error {
+		lastLSN = lsn
 		uid, first, recs, err := decodeEntry(entry)
 		if err != nil {
 			return fmt.Errorf("journal lsn %d: %w", lsn, err)
 		}
-		sh, ok := s.shards[uid]
+		sh, ok := shards[uid]
 		if !ok {
 			skipped++ // the shard was deleted
 			return nil
 		}
-		next := sh.log.Next()
+		next := sh.log().Next()
 		end := first + uint64(len(recs))
 		if end <= next {
 			skipped++
@@ -229,26 +277,23 @@ func (s *Store) recover() error {
 			return fmt.Errorf("%w: shard %016x: journal lsn %d begins at position %d, shard log ends at %d",
 				ErrGap, uid, lsn, first, next)
 		}
-		if err := sh.log.Append(recs[next-first:]); err != nil {
+		if err := sh.log().Append(recs[next-first:]); err != nil {
 			return fmt.Errorf("store: replay lsn %d into shard %016x: %w", lsn, uid, err)
 		}
-		s.dirty[sh] = struct{}{}
+		dirty[sh] = struct{}{}
 		applied++
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: replay journal: %w", err)
+		return 0, nil, fmt.Errorf("store: replay journal: %w", err)
 	}
-	for _, sh := range s.shards {
-		sh.nextSeq = sh.log.Next()
-		sh.lastArrival = sh.log.LastArrivalMillis()
-	}
-	s.log.Info("recovered", "shards", len(s.shards), "entries_applied", applied,
-		"entries_skipped", skipped, "last_lsn", s.appliedLSN)
-	// Make the replayed data durable in the shard logs so that the journal
-	// can be released.
-	return s.checkpoint()
+	s.log.Info("recovered", "shards", len(shards), "entries_applied", applied,
+		"entries_skipped", skipped, "last_lsn", lastLSN)
+	return lastLSN, dirty, nil
 }
+
+// journal returns the current journal.
+func (s *Store) journal() *journal.Journal { return s.jp.Load() }
 
 func (s *Store) shardlogOptions() shardlog.Options {
 	return shardlog.Options{SegmentMaxBytes: s.opts.SegmentMaxBytes}
@@ -286,6 +331,7 @@ func (s *Store) fail(err error) error {
 	if s.err == nil {
 		s.err = fmt.Errorf("%w: %w", ErrFailed, err)
 		s.log.Error("store failed; refusing further writes", "err", err)
+		s.startReopenLocked(err)
 	}
 	return s.err
 }
@@ -330,6 +376,11 @@ func (s *Store) checkpointLoop() {
 func (s *Store) checkpoint() error {
 	s.ckptMu.Lock()
 	defer s.ckptMu.Unlock()
+	return s.checkpointLocked()
+}
+
+// checkpointLocked is checkpoint with ckptMu held.
+func (s *Store) checkpointLocked() error {
 	s.mu.Lock()
 	if s.err != nil {
 		s.mu.Unlock()
@@ -341,7 +392,7 @@ func (s *Store) checkpoint() error {
 	s.sinceCkpt = 0
 	s.mu.Unlock()
 	for sh := range dirty {
-		if err := sh.log.Sync(); err != nil {
+		if err := sh.log().Sync(); err != nil {
 			if sh.deleted.Load() {
 				continue // closed by DeleteShard; its data no longer matters
 			}
@@ -349,7 +400,7 @@ func (s *Store) checkpoint() error {
 		}
 	}
 	if lsn > 0 {
-		if err := s.j.Release(lsn); err != nil {
+		if err := s.journal().Release(lsn); err != nil {
 			if errors.Is(err, journal.ErrFailed) {
 				return s.fail(err)
 			}
@@ -515,7 +566,7 @@ func (s *Store) DeleteShard(uid uint64) error {
 	sh.mu.Lock()
 	sh.deleted.Store(true)
 	sh.mu.Unlock()
-	sh.log.Close() // its data is being deleted; a sync error does not matter
+	sh.log().Close() // its data is being deleted; a sync error does not matter
 	sh.notify()
 	dir := path.Join(s.shardsDir, shardName(uid))
 	if err := s.fs.RemoveAll(dir); err != nil {
@@ -541,7 +592,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	var errs []error
-	if err := s.j.Close(); err != nil {
+	if err := s.journal().Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store: close journal: %w", err))
 	}
 	close(s.ckptStop)
@@ -558,7 +609,7 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	for _, sh := range shards {
-		if err := sh.log.Close(); err != nil {
+		if err := sh.log().Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store: close shard %016x: %w", sh.uid, err))
 		}
 	}
@@ -567,7 +618,7 @@ func (s *Store) Close() error {
 
 // Stats returns counters for metrics.
 func (s *Store) Stats() Stats {
-	js := s.j.Stats()
+	js := s.journal().Stats()
 	s.mu.Lock()
 	n := len(s.shards)
 	s.mu.Unlock()

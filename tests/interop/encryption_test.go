@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -100,8 +101,12 @@ func wantEncryption(t *testing.T, ctx context.Context, c *kinesis.Client, stream
 func TestEncryptionAtRestSDK(t *testing.T) {
 	t.Parallel()
 	dataDir := t.TempDir()
-	// No key given: the server generates one beside the data, and says so.
-	s := startServer(t, dataDir, "--update-stream-delay", "300ms")
+	// The master key lives outside the data directory.
+	keyFile := filepath.Join(t.TempDir(), "master.key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32))+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, dataDir, "--update-stream-delay", "300ms", "--master-key-file", keyFile)
 	c := s.client(1)
 	ctx := testCtx(t, 60*time.Second)
 	const stream = "enc"
@@ -175,11 +180,8 @@ func TestEncryptionAtRestSDK(t *testing.T) {
 
 	s.stop()
 	checkAtRest(t, dataDir, []string{control}, []string{secret1, secret2})
-	if !strings.Contains(s.log.String(), "master key of encryption at rest is stored beside the data") {
-		t.Errorf("no warning that the generated master key sits beside the data:\n%s", s.log.String())
-	}
-	if _, err := os.Stat(filepath.Join(dataDir, "master.key")); err != nil {
-		t.Errorf("generated master key: %v", err)
+	if _, err := os.Stat(filepath.Join(dataDir, "master.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a master key was stored beside the data: %v", err)
 	}
 
 	// A wrong master key fails loudly at start, from the environment or a file.
@@ -191,8 +193,11 @@ func TestEncryptionAtRestSDK(t *testing.T) {
 	wantStartFailure(t, dataDir, []string{"RIFFLE_MASTER_KEY=" + wrong})
 	wantStartFailure(t, dataDir, nil, "--master-key-file", wrongFile)
 
-	// The right key (still in the data directory): everything survives.
-	s = startServer(t, dataDir)
+	// Without the key: a loud failure too, not unreadable records.
+	wantStartFailure(t, dataDir, nil)
+
+	// The right key: everything survives.
+	s = startServer(t, dataDir, "--master-key-file", keyFile)
 	c = s.client(1)
 	wantEncryption(t, ctx, c, stream, types.EncryptionTypeKms, "alias/aws/kinesis")
 	check("after restart")
@@ -228,7 +233,8 @@ func wantStartFailure(t *testing.T, dataDir string, env []string, args ...string
 		t.Errorf("riffle %v with a wrong master key: %v (want a failed start)\n%s", args, err, out)
 		return
 	}
-	if !strings.Contains(string(out), "master key is not the one this data was encrypted with") {
+	if !strings.Contains(string(out), "master key is not the one this data was encrypted with") &&
+		!strings.Contains(string(out), "no master key configured") {
 		t.Errorf("riffle %v with a wrong master key: the error does not say so:\n%s", args, out)
 	}
 }

@@ -1,0 +1,129 @@
+package loadgen
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/riffle-streams/riffle/internal/config"
+	"github.com/riffle-streams/riffle/internal/server"
+)
+
+// startRiffle runs an in-memory Riffle in this process and returns its
+// endpoint.
+func startRiffle(t *testing.T) string {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.InMemory = true
+	cfg.ShardLimit = 1000
+	srv, err := server.New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + srv.Addr()
+}
+
+func smallOptions() Options {
+	o := DefaultOptions()
+	o.Producers = []int{1, 3}
+	o.RecordSizes = []int{100}
+	o.BatchSize = 50
+	o.Scale = Scale{Duration: 200 * time.Millisecond, LatencyN: 20, DrainN: 3000, ManyShards: 40}
+	o.Progress = io.Discard
+	return o
+}
+
+// TestScenariosVerifyReadBack runs every scenario that needs no process of
+// its own against a real (in-process) Riffle, small: each must produce a
+// figure and find everything it wrote, once and in order.
+func TestScenariosVerifyReadBack(t *testing.T) {
+	o := smallOptions()
+	o.Endpoint = startRiffle(t)
+	results := Run(context.Background(), o)
+	byKey := map[string]Result{}
+	for _, r := range results {
+		byKey[r.Key] = r
+		if r.Failed() {
+			t.Errorf("%s failed: %s (%s)", r.Scenario, r.Err, r.Note)
+		}
+	}
+	for _, k := range []string{"put-100-1", "put-100-3", "drain", "many-shards", "putrecord-p50", "poll-p50", "sub-p50"} {
+		r, ok := byKey[k]
+		if !ok {
+			t.Errorf("no %s result", k)
+			continue
+		}
+		if r.Skipped != "" || r.Value <= 0 {
+			t.Errorf("%s: value %v, skipped %q", r.Scenario, r.Value, r.Skipped)
+		}
+	}
+	for _, k := range []string{"put-100-3", "drain", "many-shards"} {
+		if n := byKey[k].Note; !strings.Contains(n, ": 0 lost, 0 duplicates") {
+			t.Errorf("%s note %q does not report a clean read-back", k, n)
+		}
+	}
+	if n := byKey["drain"].Note; !strings.Contains(n, "read back 3000:") {
+		t.Errorf("drain note %q: want all 3000 records read back", n)
+	}
+	md := Markdown([]TargetResults{{Target: "riffle", Results: results}}, "")
+	if !strings.Contains(md, "| PutRecords 50 x 100 B, 3 producers, 4 shards |") {
+		t.Errorf("markdown lacks the PutRecords row:\n%s", md)
+	}
+}
+
+// TestReadBackCatchesWrongAnswers: a record acknowledged but missing, and a
+// record stored twice, are both reported, and fail the check when the
+// client did not retry.
+func TestReadBackCatchesWrongAnswers(t *testing.T) {
+	ctx := context.Background()
+	c := Client(startRiffle(t), false)
+	if err := createStream(ctx, c, "s", 2); err != nil {
+		t.Fatal(err)
+	}
+	led := newLedger(1)
+	data := make([]byte, 40)
+	for i := 0; i < 3; i++ {
+		putHeader(data, 0, i)
+		if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), Data: data, PartitionKey: aws.String("k")}); err != nil {
+			t.Fatal(err)
+		}
+		led.status[0] = append(led.status[0], stAcked)
+	}
+	// Record 1 again (a duplicate), and a record 3 the ledger says was
+	// acknowledged but that was never written (lost).
+	putHeader(data, 0, 1)
+	c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: []types.PutRecordsRequestEntry{{Data: data, PartitionKey: aws.String("k")}}})
+	led.status[0] = append(led.status[0], stAcked)
+
+	rs, err := readBack(ctx, c, "s", led, 2)
+	if err != nil {
+		t.Fatalf("readBack: %v", err)
+	}
+	if rs.read != 4 || rs.lost != 1 || rs.duplicates != 1 {
+		t.Fatalf("read back %+v, want 4 read, 1 lost, 1 duplicate", rs)
+	}
+	if err := rs.check(false); err == nil || !strings.Contains(err.Error(), "1 acknowledged records never read back") ||
+		!strings.Contains(err.Error(), "1 duplicates with client retries off") {
+		t.Fatalf("check = %v, want both the loss and the duplicate reported", err)
+	}
+	if err := rs.check(true); err == nil || strings.Contains(err.Error(), "duplicates") {
+		t.Fatalf("check with retries = %v, want only the loss reported", err)
+	}
+}
