@@ -31,21 +31,30 @@ func putRecordsBody(stream string, n, size int) []byte {
 
 // BenchmarkPutRecords measures the whole server path of a 500 x 100 B
 // PutRecords on a disk store with fsync: decode, validation, routing,
-// group commit, response encoding.
+// group commit, response encoding; on 4 shards, and on 10,000 shards over
+// which every call spreads its records.
 func BenchmarkPutRecords(b *testing.B) {
+	b.Run("shards=4", func(b *testing.B) { benchmarkPutRecords(b, 4) })
+	b.Run("shards=10000", func(b *testing.B) { benchmarkPutRecords(b, 10000) })
+}
+
+func benchmarkPutRecords(b *testing.B, shards int) {
 	st, err := store.Open(vfs.Default(), b.TempDir(), store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	eng, err := engine.Open(engine.DefaultConfig(), st)
+	cfg := engine.DefaultConfig()
+	cfg.ShardLimit = shards
+	eng, err := engine.Open(cfg, st)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
 	defer eng.Close()
 	h := New(eng, Options{})
-	call(b, h, "CreateStream", []byte(`{"StreamName":"s","ShardCount":4}`), true)
+	call(b, h, "CreateStream", []byte(fmt.Sprintf(`{"StreamName":"s","ShardCount":%d}`, shards)), true)
 	body := putRecordsBody("s", 500, 100)
+	b.ResetTimer()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -447,11 +447,7 @@ func newConsumerCmd(g *globals) *cobra.Command {
 		Args:              exactArgs("STREAM"),
 		ValidArgsFunction: g.completeStreams,
 		RunE: action(func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			arn, err := resolveStreamARN(cmd.Context(), c, args[0])
+			c, arn, err := g.clientForStream(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -474,11 +470,7 @@ func newConsumerCmd(g *globals) *cobra.Command {
 		Args:              exactArgs("STREAM", "NAME"),
 		ValidArgsFunction: g.completeStreams,
 		RunE: action(func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			arn, err := resolveStreamARN(cmd.Context(), c, args[0])
+			c, arn, err := g.clientForStream(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -499,11 +491,7 @@ func newConsumerCmd(g *globals) *cobra.Command {
 		Args:              exactArgs("STREAM", "NAME"),
 		ValidArgsFunction: g.completeStreams,
 		RunE: action(func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			arn, err := resolveStreamARN(cmd.Context(), c, args[0])
+			c, arn, err := g.clientForStream(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -516,6 +504,17 @@ func newConsumerCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(list, register, deregister)
 	return cmd
+}
+
+// clientForStream returns a client and the ARN of the stream named by name
+// or ARN, for the operations that take only ARNs.
+func (g *globals) clientForStream(ctx context.Context, stream string) (*kinesis.Client, string, error) {
+	c, err := g.client()
+	if err != nil {
+		return nil, "", err
+	}
+	arn, err := resolveStreamARN(ctx, c, stream)
+	return c, arn, err
 }
 
 // resolveStreamARN returns the stream's ARN, asking the server for it when

@@ -1,11 +1,7 @@
 package interop
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,37 +14,19 @@ import (
 // protocol.
 func TestBoto3Subscribe(t *testing.T) {
 	t.Parallel()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 with boto3 is required for this test and python3 was not found on PATH: %v", err)
-	}
 	s := startServer(t, "", "--in-memory", "--log-level", "debug")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	script := filepath.Join(moduleRoot, "tests", "interop", "testdata", "boto3_subscribe.py")
-	cmd := exec.CommandContext(ctx, py, script, s.endpoint, "boto-sub")
-	home := t.TempDir()
-	cmd.Env = append(envWithoutAWS(), "AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
-		t.Fatalf("boto3 is required for this test: %s", errb.String())
-	}
-	if err != nil {
-		t.Fatalf("boto3_subscribe.py: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
-	}
+	out := runPython(t, "boto3_subscribe.py", s.endpoint, "boto-sub")
 	var sum struct {
 		SecondWithin5s string   `json:"second_within_5s"`
 		Records        []string `json:"records"`
 		Takeover       []string `json:"takeover"`
 		Deregistered   bool     `json:"deregistered"`
 	}
-	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-		t.Fatalf("summary is not JSON: %v\n%s", err, out.String())
+	if err := json.Unmarshal(out, &sum); err != nil {
+		t.Fatalf("summary is not JSON: %v\n%s", err, out)
 	}
 	if sum.SecondWithin5s != "ResourceInUseException" || len(sum.Records) != 10 || len(sum.Takeover) != 1 || !sum.Deregistered {
-		t.Errorf("boto3 summary %s", out.String())
+		t.Errorf("boto3 summary %s", out)
 	}
 
 	s.stop()

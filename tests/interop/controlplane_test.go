@@ -2,11 +2,8 @@ package interop
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -245,31 +242,13 @@ func TestControlPlaneSDK(t *testing.T) {
 // changes everything, "verify" checks that all of it survived.
 func TestControlPlaneBoto3(t *testing.T) {
 	t.Parallel()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 with boto3 is required for this test and python3 was not found on PATH: %v", err)
-	}
 	dataDir := t.TempDir()
 	run := func(s *server, phase string) map[string]any {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		script := filepath.Join(moduleRoot, "tests", "interop", "testdata", "boto3_controlplane.py")
-		cmd := exec.CommandContext(ctx, py, script, s.endpoint, phase)
-		home := t.TempDir()
-		cmd.Env = append(envWithoutAWS(), "AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
-			t.Fatalf("boto3 is required for this test: %s", errb.String())
-		}
-		if err != nil {
-			t.Fatalf("boto3_controlplane.py %s: %v\nstdout: %s\nstderr: %s", phase, err, out.String(), errb.String())
-		}
+		out := runPython(t, "boto3_controlplane.py", s.endpoint, phase)
 		var sum map[string]any
-		if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-			t.Fatalf("%s summary is not JSON: %v\n%s", phase, err, out.String())
+		if err := json.Unmarshal(out, &sum); err != nil {
+			t.Fatalf("%s summary is not JSON: %v\n%s", phase, err, out)
 		}
 		return sum
 	}

@@ -244,10 +244,6 @@ func wantStartFailure(t *testing.T, dataDir string, env []string, args ...string
 // records back with the Go SDK after a restart.
 func TestEncryptionAtRestBoto3(t *testing.T) {
 	t.Parallel()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 with boto3 is required for this test and python3 was not found on PATH: %v", err)
-	}
 	dataDir := t.TempDir()
 	keyFile := filepath.Join(t.TempDir(), "master.key")
 	key := make([]byte, 32)
@@ -256,24 +252,12 @@ func TestEncryptionAtRestBoto3(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServer(t, dataDir, "--master-key-file", keyFile)
-	control, secret := marker("boto-control"), marker("boto-secret")
 	ctx := testCtx(t, 90*time.Second)
-	script := filepath.Join(moduleRoot, "tests", "interop", "testdata", "encryption_check.py")
-	cmd := exec.CommandContext(ctx, py, script, s.endpoint, "boto-enc", control, secret)
-	home := t.TempDir()
-	cmd.Env = append(envWithoutAWS(), "AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
-		t.Fatalf("boto3 is required for this test: %s", errb.String())
-	}
-	if err != nil {
-		t.Fatalf("encryption_check.py: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
-	}
+	control, secret := marker("boto-control"), marker("boto-secret")
+	out := runPython(t, "encryption_check.py", s.endpoint, "boto-enc", control, secret)
 	var sum struct{ Records, Encrypted []string }
-	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-		t.Fatalf("summary is not JSON: %v\n%s", err, out.String())
+	if err := json.Unmarshal(out, &sum); err != nil {
+		t.Fatalf("summary is not JSON: %v\n%s", err, out)
 	}
 	if strings.Join(sum.Records, ",") != control+","+secret+","+secret+"-2" || strings.Join(sum.Encrypted, ",") != ",KMS,KMS" {
 		t.Errorf("boto3 summary %+v", sum)

@@ -1,11 +1,15 @@
 package interop
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"errors"
 	"fmt"
 	"math/big"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,4 +199,34 @@ func dataStrings(recs []types.Record) []string {
 		}
 	}
 	return out
+}
+
+// runPython runs python3 with args (a script of testdata/ and its arguments,
+// or "-c" and code) with the developer's AWS settings hidden, fails the test
+// with the script's output if it fails, and returns what it printed. The
+// scripts exit 3 when boto3 is missing.
+func runPython(t testing.TB, args ...string) []byte {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 with boto3 is required for this test and python3 was not found on PATH: %v", err)
+	}
+	if len(args) > 0 && strings.HasSuffix(args[0], ".py") && !filepath.IsAbs(args[0]) {
+		args[0] = filepath.Join(moduleRoot, "tests", "interop", "testdata", args[0])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, args...)
+	home := t.TempDir()
+	cmd.Env = append(envWithoutAWS(), "AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
+		t.Fatalf("boto3 is required for this test: %s", errb.String())
+	}
+	if err != nil {
+		t.Fatalf("python3 %s: %v\nstdout: %s\nstderr: %s", filepath.Base(args[0]), err, out.String(), errb.String())
+	}
+	return out.Bytes()
 }

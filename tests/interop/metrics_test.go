@@ -2,13 +2,9 @@ package interop
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -264,33 +260,15 @@ func TestMetricsAndEnhancedMonitoring(t *testing.T) {
 // monitoring and the script checks /metrics itself.
 func TestMetricsBoto3(t *testing.T) {
 	t.Parallel()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 with boto3 is required for this test and python3 was not found on PATH: %v", err)
-	}
 	s := startMemServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	script := filepath.Join(moduleRoot, "tests", "interop", "testdata", "metrics_boto3.py")
-	cmd := exec.CommandContext(ctx, py, script, s.endpoint, "boto-metered")
-	home := t.TempDir()
-	cmd.Env = append(envWithoutAWS(), "AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
-		t.Fatalf("boto3 is required for this test: %s", errb.String())
-	}
-	if err != nil {
-		t.Fatalf("metrics_boto3.py: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
-	}
+	out := runPython(t, "metrics_boto3.py", s.endpoint, "boto-metered")
 	var sum struct {
 		Records      int
 		ShardRecords int
 		Enabled      []string
 	}
-	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-		t.Fatalf("summary is not JSON: %v\n%s", err, out.String())
+	if err := json.Unmarshal(out, &sum); err != nil {
+		t.Fatalf("summary is not JSON: %v\n%s", err, out)
 	}
 	if sum.Records != 25 || sum.ShardRecords != 15 || len(sum.Enabled) != 7 {
 		t.Errorf("boto3 summary %+v, want 25 records, 15 counted per shard, 7 metrics enabled by ALL", sum)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -343,17 +341,7 @@ func TestSDKReshardErrorsRetentionAndMode(t *testing.T) {
 func TestBoto3Reshard(t *testing.T) {
 	t.Parallel()
 	s := startMemServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", filepath.Join(moduleRoot, "tests", "interop", "testdata", "boto3_reshard.py"), s.endpoint)
-	home := t.TempDir()
-	cmd.Env = append(envWithoutAWS(), "AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("boto3_reshard.py: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
-	}
-	if !bytes.Contains(out.Bytes(), []byte("ok")) {
-		t.Fatalf("boto3_reshard.py printed %q", out.String())
+	if out := runPython(t, "boto3_reshard.py", s.endpoint); !bytes.Contains(out, []byte("ok")) {
+		t.Fatalf("boto3_reshard.py printed %q", out)
 	}
 }

@@ -1,10 +1,6 @@
 package interop
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,43 +18,10 @@ import (
 // minute; it runs in parallel with the rest.
 func TestTerraformConsumer(t *testing.T) {
 	t.Parallel()
-	tf, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatalf("terraform is required for this test and is not on PATH: %v", err)
-	}
-	if _, err := os.Stat(tfPlugins); err != nil {
-		t.Fatalf("the Terraform AWS provider is expected under %s: %v", tfPlugins, err)
-	}
 	s := startMemServer(t)
 	ctx := testCtx(t, 5*time.Minute)
-	dir := t.TempDir()
-	src, err := os.ReadFile(filepath.Join(moduleRoot, "tests", "interop", "testdata", "terraform_consumer", "main.tf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustWrite(t, filepath.Join(dir, "main.tf"), string(src))
-	mustWrite(t, filepath.Join(dir, "cli.tfrc"), fmt.Sprintf(`provider_installation {
-  filesystem_mirror {
-    path    = %q
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/hashicorp/aws"]
-  }
-}
-`, tfPlugins))
-	run := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, tf, args...)
-		cmd.Dir = dir
-		cmd.Env = append(envWithoutAWS(), "TF_CLI_CONFIG_FILE="+filepath.Join(dir, "cli.tfrc"), "TF_IN_AUTOMATION=1",
-			"CHECKPOINT_DISABLE=1", "TF_DATA_DIR="+filepath.Join(dir, ".terraform"))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	run := terraform(t, ctx, "terraform_consumer")
 	vars := []string{"-input=false", "-no-color", "-var", "endpoint=" + s.endpoint}
-	if out, err := run("init", "-input=false", "-no-color"); err != nil {
-		t.Fatalf("terraform init: %v\n%s", err, out)
-	}
 	if out, err := run(append([]string{"apply", "-auto-approve"}, vars...)...); err != nil {
 		t.Fatalf("terraform apply: %v\n%s", err, out)
 	}

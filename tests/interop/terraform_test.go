@@ -25,45 +25,12 @@ const tfPlugins = "/opt/tf-plugins"
 // provider set), an update of shard count and retention, and destroy.
 func TestTerraformStream(t *testing.T) {
 	t.Parallel()
-	tf, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatalf("terraform is required for this test and is not on PATH: %v", err)
-	}
-	if _, err := os.Stat(tfPlugins); err != nil {
-		t.Fatalf("the Terraform AWS provider is expected under %s: %v", tfPlugins, err)
-	}
 	s := startMemServer(t)
 	ctx := testCtx(t, 5*time.Minute)
-	dir := t.TempDir()
-	src, err := os.ReadFile(filepath.Join(moduleRoot, "tests", "interop", "testdata", "terraform", "main.tf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustWrite(t, filepath.Join(dir, "main.tf"), string(src))
-	mustWrite(t, filepath.Join(dir, "cli.tfrc"), fmt.Sprintf(`provider_installation {
-  filesystem_mirror {
-    path    = %q
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/hashicorp/aws"]
-  }
-}
-`, tfPlugins))
-	run := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, tf, args...)
-		cmd.Dir = dir
-		cmd.Env = append(envWithoutAWS(), "TF_CLI_CONFIG_FILE="+filepath.Join(dir, "cli.tfrc"), "TF_IN_AUTOMATION=1",
-			"CHECKPOINT_DISABLE=1", "TF_DATA_DIR="+filepath.Join(dir, ".terraform"))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	run := terraform(t, ctx, "terraform")
 	vars := func(shards, retention int) []string {
 		return []string{"-input=false", "-no-color", "-var", "endpoint=" + s.endpoint,
 			"-var", fmt.Sprintf("shards=%d", shards), "-var", fmt.Sprintf("retention=%d", retention)}
-	}
-	if out, err := run("init", "-input=false", "-no-color"); err != nil {
-		t.Fatalf("terraform init: %v\n%s", err, out)
 	}
 	if out, err := run(append([]string{"apply", "-auto-approve"}, vars(2, 48)...)...); err != nil {
 		t.Fatalf("terraform apply: %v\n%s", err, out)
@@ -81,7 +48,7 @@ func TestTerraformStream(t *testing.T) {
 	if out, err := run(append([]string{"destroy", "-auto-approve"}, vars(4, 72)...)...); err != nil {
 		t.Fatalf("terraform destroy: %v\n%s", err, out)
 	}
-	_, err = c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("tf-orders")})
+	_, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("tf-orders")})
 	if errorCode(err) != "ResourceNotFoundException" {
 		t.Fatalf("after destroy: %v", err)
 	}
@@ -110,6 +77,49 @@ func checkStream(t *testing.T, ctx context.Context, c *kinesis.Client, shards, r
 	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "team" {
 		t.Fatalf("tags: %+v %v", tags, err)
 	}
+}
+
+// terraform prepares a working directory holding testdata/<config>/main.tf
+// and a CLI configuration that takes the AWS provider from the machine's
+// mirror (no registry), runs terraform init there, and returns a function
+// that runs terraform commands in it.
+func terraform(t *testing.T, ctx context.Context, config string) func(args ...string) (string, error) {
+	t.Helper()
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Fatalf("terraform is required for this test and is not on PATH: %v", err)
+	}
+	if _, err := os.Stat(tfPlugins); err != nil {
+		t.Fatalf("the Terraform AWS provider is expected under %s: %v", tfPlugins, err)
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(moduleRoot, "tests", "interop", "testdata", config, "main.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(dir, "main.tf"), string(src))
+	mustWrite(t, filepath.Join(dir, "cli.tfrc"), fmt.Sprintf(`provider_installation {
+  filesystem_mirror {
+    path    = %q
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/hashicorp/aws"]
+  }
+}
+`, tfPlugins))
+	run := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, tf, args...)
+		cmd.Dir = dir
+		cmd.Env = append(envWithoutAWS(), "TF_CLI_CONFIG_FILE="+filepath.Join(dir, "cli.tfrc"), "TF_IN_AUTOMATION=1",
+			"CHECKPOINT_DISABLE=1", "TF_DATA_DIR="+filepath.Join(dir, ".terraform"))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("init", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("terraform init: %v\n%s", err, out)
+	}
+	return run
 }
 
 func mustWrite(t *testing.T, path, content string) {

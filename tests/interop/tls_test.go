@@ -357,25 +357,7 @@ print(json.dumps({"Records": [r["Data"].decode() for r in recs], "Unverified": u
 
 func runBoto3TLS(t *testing.T, endpoint, caFile, stream string) []byte {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 with boto3 is required for this test and python3 was not found on PATH: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, py, "-c", boto3TLS, endpoint, caFile, stream)
-	home := t.TempDir()
-	cmd.Env = append(envWithoutAWS(), "AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
-		t.Fatalf("boto3 is required for this test: %s", errb.String())
-	}
-	if err != nil {
-		t.Fatalf("boto3 over TLS: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
-	}
-	return out.Bytes()
+	return runPython(t, "-c", boto3TLS, endpoint, caFile, stream)
 }
 
 // TestTLSInMemoryAndGivenPair checks the certificate an in-memory server
