@@ -119,8 +119,10 @@ func (s *Store) Reopen() error {
 		}
 	}()
 
-	// Close everything open; the errors are those of a failed store.
+	// Close everything open; the errors are those of a failed store. The
+	// journal's last callbacks reach the applier before its logs close.
 	s.journal().Close()
+	s.drainApplies()
 	for _, sh := range shards {
 		sh.log().Close()
 	}

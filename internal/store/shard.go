@@ -107,7 +107,14 @@ func (sh *Shard) Append(recs []Record) *Ack {
 	sh.lastArrival = arrival
 	sh.appendedBytes.Add(int64(len(entry)))
 	sh.s.journal().Append(entry, func(lsn uint64, err error) {
-		sh.apply(lsn, recs, len(entry), err, ack)
+		if err != nil {
+			// A failed or closed journal (the callback may then run on
+			// this goroutine, after the applier stopped): nothing to write,
+			// only the Ack to complete.
+			sh.apply(lsn, recs, len(entry), err, ack)
+			return
+		}
+		sh.s.applyQ <- applyItem{sh: sh, lsn: lsn, recs: recs, size: len(entry), ack: ack}
 	})
 	return ack
 }

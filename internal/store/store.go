@@ -148,7 +148,9 @@ type Store struct {
 	running    bool                // guarded by mu; Open has succeeded
 	reopening  bool                // guarded by mu; reopenLoop is running
 
-	ckptMu      sync.Mutex    // serializes checkpoints
+	ckptMu      sync.Mutex     // serializes checkpoints
+	applyQ      chan applyItem // see applier.go
+	applierDone chan struct{}
 	ckptReq     chan struct{} // capacity 1
 	ckptStop    chan struct{}
 	ckptStopped chan struct{}
@@ -186,6 +188,7 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Store, error) {
 	s.mu.Lock()
 	s.running = true
 	s.mu.Unlock()
+	s.startApplier()
 	go s.checkpointLoop()
 	return s, nil
 }
@@ -595,6 +598,7 @@ func (s *Store) Close() error {
 	if err := s.journal().Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store: close journal: %w", err))
 	}
+	s.stopApplier()
 	close(s.ckptStop)
 	<-s.ckptStopped
 	// checkpoint returns the sticky failure instead of checkpointing a
