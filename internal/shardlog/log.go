@@ -53,6 +53,10 @@ type Options struct {
 	// IndexIntervalBytes is the step of the sparse in-memory index: the
 	// most bytes a seek scans beyond one batch. Default 4 KiB.
 	IndexIntervalBytes int
+	// WriteBehindBytes, if positive, keeps up to that many appended bytes in
+	// memory before writing them to the segment file (see writebehind.go).
+	// Only for callers whose data is durable elsewhere until they Sync.
+	WriteBehindBytes int
 }
 
 // Default option values.
@@ -233,7 +237,11 @@ func (l *Log) createSegment(base uint64, prevArrival int64) (*segment, error) {
 		f.Close()
 		return nil, fmt.Errorf("shardlog: sync dir %s: %w", l.dir, err)
 	}
-	return &segment{path: final, base: base, prevArrival: prevArrival, f: f, next: base, size: segmentHeaderSize}, nil
+	af, err := l.activeFile(f)
+	if err != nil {
+		return fail("size of", err)
+	}
+	return &segment{path: final, base: base, prevArrival: prevArrival, f: af, next: base, size: segmentHeaderSize}, nil
 }
 
 // openSegment reads and checks a segment, building its index. The last
@@ -255,7 +263,12 @@ func (l *Log) openSegment(base uint64, last bool) (*segment, error) {
 		f.Close()
 		return seg, err
 	}
-	seg.f = f
+	af, err := l.activeFile(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("shardlog: size of %s: %w", p, err)
+	}
+	seg.f = af
 	return seg, nil
 }
 

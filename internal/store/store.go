@@ -298,8 +298,13 @@ func (s *Store) replay(j *journal.Journal, shards map[uint64]*Shard) (uint64, ma
 // journal returns the current journal.
 func (s *Store) journal() *journal.Journal { return s.jp.Load() }
 
+// shardLogWriteBehindBytes is each shard log's write-behind buffer (see
+// shardlog's writebehind.go): the journal keeps the bytes durable until a
+// checkpoint syncs the log.
+const shardLogWriteBehindBytes = 4 << 10
+
 func (s *Store) shardlogOptions() shardlog.Options {
-	return shardlog.Options{SegmentMaxBytes: s.opts.SegmentMaxBytes}
+	return shardlog.Options{SegmentMaxBytes: s.opts.SegmentMaxBytes, WriteBehindBytes: shardLogWriteBehindBytes}
 }
 
 func shardName(uid uint64) string { return fmt.Sprintf("%016x", uid) }

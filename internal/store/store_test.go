@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -284,7 +285,9 @@ func TestShardLogWriteErrorIsFailStop(t *testing.T) {
 	defer s.Close()
 	sh, _ := s.CreateShard(1)
 	failShard.Store(true)
-	if err := sh.Append(recs("a")).Wait(); !errors.Is(err, ErrFailed) || !errors.Is(err, vfs.ErrInjected) {
+	// Larger than the shard log's write-behind buffer, so that it is written
+	// (and fails) at once.
+	if err := sh.Append(recs(strings.Repeat("a", 2*shardLogWriteBehindBytes))).Wait(); !errors.Is(err, ErrFailed) || !errors.Is(err, vfs.ErrInjected) {
 		t.Fatalf("append with failing shard write: %v", err)
 	}
 	failShard.Store(false)

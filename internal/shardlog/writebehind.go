@@ -1,0 +1,150 @@
+package shardlog
+
+import (
+	"io"
+	"sync"
+
+	"github.com/riffle-streams/riffle/internal/vfs"
+)
+
+// A log with Options.WriteBehindBytes holds that much in memory before
+// writing it to its segment file. A store spreading writes over thousands of
+// shards appends a small batch to each on every group commit; without the
+// buffer each batch costs a write system call, which dominated such loads.
+// Buffered bytes are not durable, which changes nothing for such a store: its
+// node journal holds them until a checkpoint, which syncs (and so writes)
+// every shard log first. A write error then shows at the next write of the
+// buffer rather than at the Append that filled it.
+
+// activeFile returns the file an active segment is written through.
+func (l *Log) activeFile(f vfs.File) (vfs.File, error) {
+	if l.opts.WriteBehindBytes <= 0 {
+		return f, nil
+	}
+	return newWriteBehind(f, l.opts.WriteBehindBytes)
+}
+
+// writeBehind is the active segment's file with a small write-behind buffer.
+// Reads see buffered bytes. Sync, Truncate, Size and Close behave as on the
+// file with the buffer written first. Safe for the concurrency vfs.File
+// allows (ReadAt concurrent with the rest).
+type writeBehind struct {
+	f       vfs.File
+	limit   int
+	mu      sync.Mutex
+	flushed int64  // bytes in f
+	buf     []byte // bytes after flushed, not yet written to f
+}
+
+func newWriteBehind(f vfs.File, limit int) (*writeBehind, error) {
+	size, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
+	return &writeBehind{f: f, limit: limit, flushed: size}, nil
+}
+
+// Write buffers p, writing the buffer out once it holds limit bytes.
+func (w *writeBehind) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if len(w.buf) < w.limit {
+		return len(p), nil
+	}
+	if err := w.flushLocked(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// flushLocked writes the buffer to the file. Callers hold w.mu.
+func (w *writeBehind) flushLocked() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	n, err := w.f.Write(w.buf)
+	w.flushed += int64(n)
+	w.buf = w.buf[:copy(w.buf, w.buf[n:])]
+	if cap(w.buf) > 4*w.limit && len(w.buf) == 0 {
+		w.buf = nil // a large batch passed through: don't keep its memory
+	}
+	return err
+}
+
+// ReadAt reads what has been written to the file from it, and the rest from
+// the buffer.
+func (w *writeBehind) ReadAt(p []byte, off int64) (int, error) {
+	w.mu.Lock()
+	flushed := w.flushed
+	end := off + int64(len(p))
+	fromBuf := 0 // bytes of p served from the buffer, at its end
+	if end > flushed {
+		start := max(off, flushed)
+		i, j := start-flushed, min(end-flushed, int64(len(w.buf)))
+		if i < j {
+			fromBuf = copy(p[start-off:], w.buf[i:j])
+		}
+	}
+	w.mu.Unlock()
+	if off >= flushed {
+		if fromBuf < len(p) {
+			return fromBuf, io.EOF
+		}
+		return fromBuf, nil
+	}
+	// The file below flushed never changes once written.
+	head := min(int64(len(p)), flushed-off)
+	n, err := w.f.ReadAt(p[:head], off)
+	if int64(n) < head {
+		return n, err
+	}
+	n += fromBuf
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Sync writes the buffer and fsyncs the file.
+func (w *writeBehind) Sync() error {
+	w.mu.Lock()
+	err := w.flushLocked()
+	w.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return w.f.Sync()
+}
+
+// Truncate writes the buffer, then truncates the file.
+func (w *writeBehind) Truncate(size int64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.flushLocked(); err != nil {
+		return err
+	}
+	if err := w.f.Truncate(size); err != nil {
+		return err
+	}
+	w.flushed = size
+	return nil
+}
+
+// Size is the file's size with the buffer.
+func (w *writeBehind) Size() (int64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.flushed + int64(len(w.buf)), nil
+}
+
+// Close writes the buffer and closes the file.
+func (w *writeBehind) Close() error {
+	w.mu.Lock()
+	err := w.flushLocked()
+	w.mu.Unlock()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
