@@ -223,7 +223,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 		return writeError(w, ae)
 	}
 	if g, ok := out.(*engine.GetRecordsOutput); ok && !respondsCBOR(w) {
-		if b, ok := appendGetRecordsOutput(make([]byte, 0, getRecordsSize(g)), g); ok {
+		buf := getResponseBuffer(getRecordsSize(g))
+		defer putResponseBuffer(buf)
+		if b, ok := appendGetRecordsOutput((*buf)[:0], g); ok {
+			*buf = b
 			w.Header().Set("Content-Type", jsonContentType)
 			w.WriteHeader(http.StatusOK)
 			w.Write(b)
