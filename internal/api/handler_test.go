@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riffle-streams/riffle/internal/apimodel"
 	"github.com/riffle-streams/riffle/internal/engine"
 	"github.com/riffle-streams/riffle/internal/store"
 	"github.com/riffle-streams/riffle/internal/vfs"
@@ -147,5 +148,18 @@ func TestStreamsAreScopedByAccountAndRegion(t *testing.T) {
 	code, out = as("222222222222", "us-east-1", "DescribeStream", `{"StreamARN":"arn:aws:kinesis:us-east-1:111111111111:stream/same"}`)
 	if code != 400 || out["__type"] != "ResourceNotFoundException" {
 		t.Fatalf("another account's stream by ARN: %d %v", code, out)
+	}
+}
+
+// TestEveryOperationIsServed: each of the model's operations has a handler.
+func TestEveryOperationIsServed(t *testing.T) {
+	h := newTestHandler(t)
+	for _, op := range apimodel.Operations() {
+		if _, ok := h.ops[op]; !ok && op != "SubscribeToShard" {
+			t.Errorf("operation %s has no handler", op)
+		}
+	}
+	if n := len(apimodel.Operations()); n != 39 {
+		t.Errorf("the model has %d operations, want the 39 of Kinesis Data Streams", n)
 	}
 }

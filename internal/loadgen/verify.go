@@ -172,6 +172,10 @@ func readBack(ctx context.Context, c *kinesis.Client, stream string, led *ledger
 			in.StreamName = aws.String(stream)
 		}
 		out, err := c.ListShards(ctx, in)
+		for tries := 0; err != nil && isClosedConn(err) && tries < 3; tries++ {
+			// Listing is idempotent: repeat it, as the reads below do.
+			out, err = c.ListShards(ctx, in)
+		}
 		if err != nil {
 			return readStats{}, fmt.Errorf("ListShards: %w", err)
 		}
