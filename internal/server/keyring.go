@@ -36,6 +36,9 @@ func openKeyring(cfg config.Config, log *slog.Logger) (*keyring.Keyring, error) 
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
+	if cfg.MasterKeyFile != "" {
+		warnIfShared(log, cfg.MasterKeyFile, "master key file")
+	}
 	switch origin {
 	case keyring.FromNone:
 		if cfg.PreviousMasterKeyFile != "" {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 		log.Info("authentication on", "auth", cfg.Auth, "credentials", cfg.Credentials)
+		warnIfShared(log, cfg.Credentials, "credentials file")
 	}
 	fs, dir := vfs.FS(vfs.Default()), cfg.DataDir
 	if cfg.InMemory {
@@ -173,4 +175,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// warnIfShared warns when a file holding secrets can be read or written by
+// users other than its owner (mode bits beyond 0600).
+func warnIfShared(log *slog.Logger, path, what string) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn(what+" is accessible to other users; chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
+	}
 }
