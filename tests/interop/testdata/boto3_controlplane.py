@@ -10,13 +10,7 @@ import json
 import sys
 import time
 
-try:
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import ClientError
-except ImportError as e:  # the Go test reports this as a failure, not a skip
-    print("boto3 is not installed: %s" % e, file=sys.stderr)
-    sys.exit(3)
+from rifflecheck import ClientError, Config, boto3, check
 
 ACCOUNT = "000000000000"
 STREAM = "boto-cp"
@@ -37,12 +31,6 @@ POLICY = json.dumps({
         "Resource": arn(STREAM),
     }],
 })
-
-
-def check(cond, what):
-    if not cond:
-        print("FAIL: " + what, file=sys.stderr)
-        sys.exit(1)
 
 
 def expect_error(code, fn, what, contains=""):

@@ -11,11 +11,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-
-def check(cond, what):
-    if not cond:
-        print("FAIL: " + what, file=sys.stderr)
-        sys.exit(1)
+from rifflecheck import check
 
 
 def expect_error(code, fn, **kw):

@@ -13,19 +13,7 @@ import sys
 import threading
 import time
 
-try:
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import ClientError
-except ImportError as e:  # the Go test reports this as a failure, not a skip
-    print("boto3 is not installed: %s" % e, file=sys.stderr)
-    sys.exit(3)
-
-
-def check(cond, what):
-    if not cond:
-        print("FAIL: " + what, file=sys.stderr)
-        sys.exit(1)
+from rifflecheck import ClientError, Config, boto3, check
 
 
 def wait_for(what, pred, timeout=15):

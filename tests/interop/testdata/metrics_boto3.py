@@ -11,13 +11,7 @@ import sys
 import time
 import urllib.request
 
-try:
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import ClientError
-except ImportError as e:  # the Go test reports this as a failure, not a skip
-    print("boto3 is not installed: %s" % e, file=sys.stderr)
-    sys.exit(3)
+from rifflecheck import ClientError, Config, boto3, check
 
 ALL = [
     "IncomingBytes",
@@ -31,12 +25,6 @@ ALL = [
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
-
-
-def check(cond, what):
-    if not cond:
-        print("FAIL: " + what, file=sys.stderr)
-        sys.exit(1)
 
 
 def scrape(endpoint):
