@@ -59,7 +59,7 @@ func (s *stream) route(h hashKey) *shardState {
 }
 
 // hashOf returns the hash key of a record.
-func (e *Engine) hashOf(s *stream, partitionKey, explicit string) (hashKey, error) {
+func hashOf(partitionKey, explicit string) (hashKey, error) {
 	if explicit == "" {
 		return partitionHash(partitionKey), nil
 	}
@@ -94,7 +94,7 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 		e.mu.RUnlock()
 		return nil, err
 	}
-	h, err := e.hashOf(s, in.PartitionKey, in.ExplicitHashKey)
+	h, err := hashOf(in.PartitionKey, in.ExplicitHashKey)
 	if err != nil {
 		e.mu.RUnlock()
 		return nil, err
@@ -187,7 +187,7 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 	var rejected putRejections
 	byShard := make(map[*shardState]*group)
 	for i, r := range in.Records {
-		h, err := e.hashOf(s, r.PartitionKey, r.ExplicitHashKey)
+		h, err := hashOf(r.PartitionKey, r.ExplicitHashKey)
 		if err != nil {
 			e.mu.RUnlock()
 			return nil, err

@@ -309,12 +309,10 @@ func (k *kinesisCollector) shardTraffic(t engine.ShardTraffic) {
 		st.incomingBytes.Add(float64(t.Bytes))
 		st.incomingRecords.Add(float64(t.Records))
 	} else {
+		// The stream's gauge (the largest of these) is set at scrape time:
+		// a max over every shard on each read would cost a stream of 10,000
+		// shards that much per GetRecords.
 		st.ages[t.ShardID] = t.IteratorAgeMillis
-		oldest := int64(0)
-		for _, a := range st.ages {
-			oldest = max(oldest, a)
-		}
-		st.iteratorAge.Set(float64(oldest))
 	}
 	if len(t.ShardLevelMetrics) == 0 {
 		return
@@ -360,8 +358,23 @@ func (k *kinesisCollector) Collect(ch chan<- prometheus.Metric) {
 	k.collectMu.Lock()
 	defer k.collectMu.Unlock()
 	k.reconcile()
+	k.setIteratorAges()
 	for _, v := range k.all {
 		v.Collect(ch)
+	}
+}
+
+// setIteratorAges sets each stream's iterator-age gauge to the largest lag
+// its shards' readers last reported.
+func (k *kinesisCollector) setIteratorAges() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, st := range k.streams {
+		oldest := int64(0)
+		for _, a := range st.ages {
+			oldest = max(oldest, a)
+		}
+		st.iteratorAge.Set(float64(oldest))
 	}
 }
 
