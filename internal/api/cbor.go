@@ -219,8 +219,6 @@ func writeCBORError(w http.ResponseWriter, e *apiError) (int, string) {
 		body["message"] = e.Message
 	}
 	b, _ := cborEncMode.Marshal(body)
-	w.Header().Set("Content-Type", cborContentType)
-	w.WriteHeader(e.Status)
-	w.Write(b)
+	respond(w, e.Status, cborContentType, b)
 	return e.Status, e.Type
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"net/http"
 	"strconv"
@@ -76,6 +77,24 @@ func (s *scanner) str() ([]byte, bool) {
 	return nil, false
 }
 
+// rawStr reads a JSON string up to the next quote without looking at its
+// content: for Data, whose base64 decoding then refuses anything but the
+// alphabet (so an escape or a control character, both invalid base64 here,
+// makes the fast path give up too). Data is most of every request, so this
+// scan is worth its own SIMD-backed loop.
+func (s *scanner) rawStr() ([]byte, bool) {
+	if !s.consume('"') {
+		return nil, false
+	}
+	n := bytes.IndexByte(s.b[s.i:], '"')
+	if n < 0 {
+		return nil, false
+	}
+	v := s.b[s.i : s.i+n]
+	s.i += n + 1
+	return v, true
+}
+
 func validStreamName(v []byte) bool {
 	if len(v) < 1 || len(v) > 128 {
 		return false
@@ -125,8 +144,11 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, ok bool) {
 	if !s.consume('{') {
 		return nil, false
 	}
-	in = &engine.PutRecordsInput{}
-	var data [][]byte // base64 text of each record
+	// Sized once from a count of the braces, one per entry (base64 has
+	// none; a brace in a partition key only costs capacity).
+	n := min(bytes.Count(body, []byte{'{'}), maxPutRecordsEntries)
+	in = &engine.PutRecordsInput{Records: make([]engine.PutRecordsRequestEntry, 0, n)}
+	raw := make([]rawEntry, 0, n)
 	seenName, seenRecords := false, false
 	for first := true; ; first = false {
 		if s.consume('}') {
@@ -169,12 +191,11 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, ok bool) {
 				if n == maxPutRecordsEntries {
 					return nil, false
 				}
-				e, b64, ok := s.entry()
+				e, ok := s.entry()
 				if !ok {
 					return nil, false
 				}
-				in.Records = append(in.Records, e)
-				data = append(data, b64)
+				raw = append(raw, e)
 			}
 		default:
 			return nil, false
@@ -184,29 +205,63 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, ok bool) {
 	if s.i != len(s.b) || !seenRecords {
 		return nil, false
 	}
-	// Decode every record's data into one buffer.
-	total := 0
-	for _, d := range data {
-		total += base64.StdEncoding.DecodedLen(len(d))
+	// Every record's data goes into one buffer, and its keys into one
+	// string, so that a batch costs a few allocations, not several per record.
+	total, keyBytes := 0, 0
+	for _, e := range raw {
+		total += base64.StdEncoding.DecodedLen(len(e.data))
+		keyBytes += len(e.key) + len(e.hash)
 	}
 	buf := make([]byte, total)
+	keyBuf := make([]byte, 0, keyBytes)
 	off := 0
-	for i, d := range data {
-		n, err := strictBase64.Decode(buf[off:], d)
-		if err != nil || n > maxDataBytes {
+	for _, e := range raw {
+		n, err := strictBase64.Decode(buf[off:], e.data)
+		// The decoder skips CR and LF, which JSON does not allow raw in a
+		// string: a short result means it skipped some.
+		if err != nil || n != decodedLen(e.data) || n > maxDataBytes {
 			return nil, false
 		}
-		in.Records[i].Data = buf[off : off+n : off+n]
+		in.Records = append(in.Records, engine.PutRecordsRequestEntry{Data: buf[off : off+n : off+n]})
 		off += n
+		keyBuf = append(append(keyBuf, e.key...), e.hash...)
+	}
+	keys := string(keyBuf)
+	for i, e := range raw {
+		in.Records[i].PartitionKey, keys = keys[:len(e.key)], keys[len(e.key):]
+		if e.hash != nil {
+			in.Records[i].ExplicitHashKey, keys = keys[:len(e.hash)], keys[len(e.hash):]
+		}
 	}
 	return in, true
 }
 
-// entry reads one PutRecordsRequestEntry; it returns the base64 text of its
-// Data for decoding later.
-func (s *scanner) entry() (e engine.PutRecordsRequestEntry, b64 []byte, ok bool) {
+// decodedLen is the length of the data that the padded base64 text b
+// encodes if b holds nothing but the alphabet and padding; -1 if it cannot.
+func decodedLen(b []byte) int {
+	if len(b)%4 != 0 {
+		return -1
+	}
+	n := len(b) / 4 * 3
+	if len(b) > 0 && b[len(b)-1] == '=' {
+		n--
+		if len(b) > 1 && b[len(b)-2] == '=' {
+			n--
+		}
+	}
+	return n
+}
+
+// rawEntry is one PutRecordsRequestEntry as the scanner found it: its Data
+// still in base64, its strings aliasing the request body.
+type rawEntry struct {
+	data, key, hash []byte
+}
+
+// entry reads one PutRecordsRequestEntry.
+func (s *scanner) entry() (e rawEntry, ok bool) {
 	if !s.consume('{') {
-		return e, nil, false
+		return e, false
 	}
 	var seenData, seenKey, seenHash bool
 	for first := true; ; first = false {
@@ -214,37 +269,42 @@ func (s *scanner) entry() (e engine.PutRecordsRequestEntry, b64 []byte, ok bool)
 			break
 		}
 		if !first && !s.consume(',') {
-			return e, nil, false
+			return e, false
 		}
 		key, ok := s.str()
 		if !ok || !s.consume(':') {
-			return e, nil, false
+			return e, false
+		}
+		if string(key) == "Data" {
+			if seenData {
+				return e, false
+			}
+			if e.data, ok = s.rawStr(); !ok {
+				return e, false
+			}
+			seenData = true
+			continue
 		}
 		v, ok := s.str()
 		if !ok {
-			return e, nil, false
+			return e, false
 		}
 		switch string(key) {
-		case "Data":
-			if seenData {
-				return e, nil, false
-			}
-			b64, seenData = v, true
 		case "PartitionKey":
 			if seenKey || !validPartitionKey(v) {
-				return e, nil, false
+				return e, false
 			}
-			e.PartitionKey, seenKey = string(v), true
+			e.key, seenKey = v, true
 		case "ExplicitHashKey":
 			if seenHash || !validHashKey(v) {
-				return e, nil, false
+				return e, false
 			}
-			e.ExplicitHashKey, seenHash = string(v), true
+			e.hash, seenHash = v, true
 		default:
-			return e, nil, false
+			return e, false
 		}
 	}
-	return e, b64, seenData && seenKey
+	return e, seenData && seenKey
 }
 
 // appendPutRecordsOutput encodes a PutRecords response as JSON, with the
@@ -308,9 +368,9 @@ func (h *Handler) putRecordsFast(w http.ResponseWriter, r *http.Request, in *eng
 		}
 		return writeError(w, ae)
 	}
-	b := appendPutRecordsOutput(make([]byte, 0, 64+len(out.Records)*110), out)
-	w.Header().Set("Content-Type", jsonContentType)
-	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	buf := getResponseBuffer(64 + len(out.Records)*110)
+	defer putResponseBuffer(buf)
+	*buf = appendPutRecordsOutput((*buf)[:0], out)
+	respond(w, http.StatusOK, jsonContentType, *buf)
 	return http.StatusOK, ""
 }

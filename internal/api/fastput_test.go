@@ -56,6 +56,13 @@ func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
 		`{"StreamName":"s"}`,
 		`{"StreamName":"s","StreamName":"t","Records":[{"Data":"aGk=","PartitionKey":"k"}]}`,
 		string(putRecordsBody("s", 501, 1)),
+		// Data is scanned to the next quote and left to the base64 decoder:
+		// escapes and raw line breaks (which the decoder would skip) still
+		// make the fast path give up.
+		`{"StreamName":"s","Records":[{"Data":"aG\"k=","PartitionKey":"k"}]}`,
+		`{"StreamName":"s","Records":[{"Data":"aGk\u003d","PartitionKey":"k"}]}`,
+		"{\"StreamName\":\"s\",\"Records\":[{\"Data\":\"aGk=\n\n\n\n\",\"PartitionKey\":\"k\"}]}",
+		"{\"StreamName\":\"s\",\"Records\":[{\"Data\":\"aG\r\nk=\",\"PartitionKey\":\"k\"}]}",
 	} {
 		if _, ok := decodePutRecordsFast([]byte(body)); ok {
 			t.Errorf("fast path accepted %.100s", body)
