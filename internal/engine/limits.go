@@ -387,6 +387,9 @@ func (e *Engine) rejectedPut(label StreamLabel, sh *shardState, r *rejection, st
 // apply marks the refused entries of out failed, and reports the throttled
 // ones to the observer.
 func (rs putRejections) apply(e *Engine, label StreamLabel, out *PutRecordsOutput) {
+	if len(rs) == 0 {
+		return
+	}
 	throttled := make(map[*shardState]int)
 	for _, x := range rs {
 		out.Records[x.index] = PutRecordsResultEntry{ErrorCode: x.r.code, ErrorMessage: x.r.message}

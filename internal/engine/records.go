@@ -90,9 +90,9 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 				in.SequenceNumberForOrdering, s.meta.Name, s.meta.Account)
 		}
 	}
-	if err := s.checkRecordSize(len(in.Data), "data"); err != nil {
+	if len(in.Data) > s.maxRecordBytes() {
 		e.mu.RUnlock()
-		return nil, err
+		return nil, s.recordSizeError(len(in.Data), "data")
 	}
 	h, err := hashOf(in.PartitionKey, in.ExplicitHashKey)
 	if err != nil {
@@ -131,19 +131,20 @@ func (e *Engine) PutRecord(ctx context.Context, in *PutRecordInput) (*PutRecordO
 // UpdateMaxRecordSize raises it.
 const DefaultMaxRecordSizeKiB = 1024
 
-// checkRecordSize refuses a record larger than the stream's maximum record
-// size. The service model allows up to 10 MiB for every stream, so this check
-// is the engine's; the message is the one AWS gives for the 1 MiB limit.
-func (s *stream) checkRecordSize(n int, path string) error {
-	limit := s.meta.MaxRecordSizeKiB
-	if limit == 0 {
-		limit = DefaultMaxRecordSizeKiB
+// maxRecordBytes is the stream's maximum record size. The service model
+// allows up to 10 MiB for every stream, so this limit is the engine's.
+func (s *stream) maxRecordBytes() int {
+	if s.meta.MaxRecordSizeKiB == 0 {
+		return DefaultMaxRecordSizeKiB << 10
 	}
-	if n <= limit<<10 {
-		return nil
-	}
+	return s.meta.MaxRecordSizeKiB << 10
+}
+
+// recordSizeError refuses a record of n bytes, over maxRecordBytes, at path
+// of the request, with the message AWS gives for the 1 MiB limit.
+func (s *stream) recordSizeError(n int, path string) error {
 	return errorf(KindValidation, "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]' at '%s' "+
-		"failed to satisfy constraint: Member must have length less than or equal to %d", n, n, path, limit<<10)
+		"failed to satisfy constraint: Member must have length less than or equal to %d", n, n, path, s.maxRecordBytes())
 }
 
 // encryption is the EncryptionType reported for writes: omitted unless set.
@@ -169,15 +170,18 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		return nil, errorf(KindInvalidArgument, "Records size exceeds %d MB limit", limit>>20)
 	}
 	for i, r := range in.Records {
-		if err := s.checkRecordSize(len(r.Data), fmt.Sprintf("records.%d.member.data", i+1)); err != nil {
+		if len(r.Data) > s.maxRecordBytes() {
 			e.mu.RUnlock()
-			return nil, err
+			return nil, s.recordSizeError(len(r.Data), fmt.Sprintf("records.%d.member.data", i+1))
 		}
 	}
 	label := s.label()
-	// Group the records by shard, keeping request order within each group.
+	// Route and admit every record in request order, then group the admitted
+	// ones by shard (request order within each group) in slices sized once:
+	// this loop runs for every record a producer sends.
 	type group struct {
 		sh    *shardState
+		n     int
 		recs  []store.Record
 		index []int // request positions of recs
 		bytes int
@@ -186,6 +190,7 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 	var groups []*group
 	var rejected putRejections
 	byShard := make(map[*shardState]*group)
+	where := make([]*group, len(in.Records)) // nil: rejected
 	for i, r := range in.Records {
 		h, err := hashOf(r.PartitionKey, r.ExplicitHashKey)
 		if err != nil {
@@ -203,16 +208,30 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			byShard[sh] = g
 			groups = append(groups, g)
 		}
-		rec, err := e.sealRecord(s, sh, r.PartitionKey, r.Data)
-		if err != nil {
-			e.mu.RUnlock()
-			return nil, err
-		}
-		g.recs = append(g.recs, rec)
-		g.index = append(g.index, i)
+		where[i] = g
+		g.n++
 		g.bytes += len(r.Data) + len(r.PartitionKey)
 	}
+	recs := make([]store.Record, len(in.Records)-len(rejected))
+	index := make([]int, len(recs))
 	for _, g := range groups {
+		g.recs, recs = recs[:g.n:g.n], recs[g.n:]
+		g.index, index = index[:0:g.n], index[g.n:]
+	}
+	for i, g := range where {
+		if g != nil {
+			g.index = append(g.index, i)
+		}
+	}
+	for _, g := range groups {
+		for j, i := range g.index {
+			rec, err := e.sealRecord(s, g.sh, in.Records[i].PartitionKey, in.Records[i].Data)
+			if err != nil {
+				e.mu.RUnlock()
+				return nil, err
+			}
+			g.recs[j] = rec
+		}
 		g.ack = g.sh.log.Append(g.recs)
 	}
 	e.mu.RUnlock()
@@ -229,8 +248,9 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			}
 			continue
 		}
+		seqs := recordSeqs(g.sh.meta.UID, g.recs[0].Seq, len(g.recs)) // Append numbers a batch consecutively
 		for j, i := range g.index {
-			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: recordSeq(g.sh.meta.UID, g.recs[j].Seq)}
+			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: seqs[j]}
 		}
 		e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: g.sh.meta.ID, Records: len(g.recs), Bytes: g.bytes})
 	}

@@ -30,24 +30,62 @@ type seqPoint struct {
 }
 
 func (p seqPoint) String() string {
-	// Built by hand: PutRecords formats one per record.
-	b := make([]byte, 0, seqLen)
-	b = append(b, seqPrefix...)
-	b = appendPadded(b, p.uid, 16)
-	b = appendPadded(b, p.slot, 20)
-	b = appendPadded(b, uint64(p.tick), 13)
-	b = appendPadded(b, seqCheck(p), 5)
-	return string(b)
+	var b [seqLen]byte
+	p.put(&b)
+	return string(b[:])
 }
 
-// appendPadded appends v in decimal, zero-padded to width digits.
-func appendPadded(b []byte, v uint64, width int) []byte {
-	var d [20]byte
-	digits := strconv.AppendUint(d[:0], v, 10)
-	for i := len(digits); i < width; i++ {
-		b = append(b, '0')
+// put formats p into b. Built by hand, without strconv's intermediate
+// buffers: PutRecords and GetRecords format one per record.
+func (p seqPoint) put(b *[seqLen]byte) {
+	b[0], b[1] = seqPrefix[0], seqPrefix[1]
+	putDigits(b[2:18], p.uid)
+	putDigits(b[18:38], p.slot)
+	putDigits(b[38:51], uint64(p.tick))
+	putDigits(b[51:], seqCheck(p))
+}
+
+// putDigits writes v in decimal into all of b, zero-padded on the left. Every
+// field's width holds its largest value (uids and ticks stay far below 10^16
+// and 10^13; a uint64 slot has at most 20 digits).
+func putDigits(b []byte, v uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
 	}
-	return append(b, digits...)
+}
+
+// recordSeqs returns the sequence numbers of the records at positions
+// first, first+1, ... of shard uid, n of them, built in one allocation. Each
+// number after the first is its predecessor with the slot incremented in
+// place and new check digits.
+func recordSeqs(uid, first uint64, n int) []string {
+	if n == 0 {
+		return nil
+	}
+	text := make([]byte, n*seqLen)
+	p := seqPoint{uid: uid, slot: first + 1}
+	p.put((*[seqLen]byte)(text))
+	for i := 1; i < n; i++ {
+		b := text[i*seqLen : (i+1)*seqLen]
+		copy(b, text[(i-1)*seqLen:i*seqLen])
+		p.slot++
+		slot := b[18:38]
+		for d := len(slot) - 1; d >= 0; d-- {
+			if slot[d] != '9' {
+				slot[d]++
+				break
+			}
+			slot[d] = '0'
+		}
+		putDigits(b[51:], seqCheck(p))
+	}
+	all := string(text)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = all[i*seqLen : (i+1)*seqLen]
+	}
+	return out
 }
 
 // recordSeq is the sequence number of the record at position pos.
