@@ -251,6 +251,7 @@ func runCeiling(addr string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "riffle bench: ceiling: %v\n", err)
 		return 1
 	}
+	tuneGC() // as riffle serve, so that the comparison is of the servers' work
 	srv := &http.Server{Handler: ceiling.Handler()}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

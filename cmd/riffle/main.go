@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/riffle-streams/riffle/internal/config"
@@ -72,11 +73,23 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	tuneGC()
 	if err := srv.Serve(ctx); err != nil {
 		log.Error("serve", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// tuneGC sets the collector for a server unless GOGC says otherwise. A
+// server's live heap is small (metadata, per-shard buffers) while every
+// request allocates its body, records and response: at Go's default of 100
+// the collector ran every few requests and took a sixth of the CPU under
+// load. 400 costs a few tens of MiB at most.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -104,9 +105,18 @@ func Handler() http.Handler {
 			fail(w, "UnknownOperationException", fmt.Sprintf("the ceiling server does not implement %q", op))
 			return
 		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		json.NewEncoder(w).Encode(out)
+		respond(w, http.StatusOK, out)
 	})
+}
+
+// respond writes v as JSON with its length declared, as Riffle does, so the
+// client does not pay for chunked decoding.
+func respond(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
 }
 
 func sequence(n uint64) string {
@@ -115,7 +125,5 @@ func sequence(n uint64) string {
 }
 
 func fail(w http.ResponseWriter, typ, msg string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(http.StatusBadRequest)
-	json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
+	respond(w, http.StatusBadRequest, map[string]string{"__type": typ, "message": msg})
 }
