@@ -138,7 +138,7 @@ type Stats struct {
 type pending struct {
 	lsn   uint64
 	entry []byte
-	done  func(lsn uint64, err error)
+	done  func(lsn uint64, err error) // nil for all but the last entry of an AppendMany
 }
 
 // Journal is a node write-ahead log with group commit. Append, Release and
@@ -424,8 +424,27 @@ func (j *Journal) replaySegment(seg segment, fn func(lsn uint64, entry []byte) e
 // ErrEntryTooLarge, and no LSN is consumed. The journal does not modify entry
 // but keeps it until done is called; the caller must not modify it before.
 func (j *Journal) Append(entry []byte, done func(lsn uint64, err error)) {
-	if len(entry) > MaxEntryBytes {
-		done(0, fmt.Errorf("%w: %d bytes, max %d", ErrEntryTooLarge, len(entry), MaxEntryBytes))
+	j.AppendMany([][]byte{entry}, done)
+}
+
+// AppendMany is Append for several entries at once: they get consecutive
+// LSNs and are queued together, so one group commit takes them all, and done
+// is called once, with the last entry's LSN (lsn 0 if none was consumed).
+// Either every entry is accepted or none: if one exceeds MaxEntryBytes, done
+// gets ErrEntryTooLarge synchronously. The journal keeps the entries until
+// done is called. Callers with one entry per shard use it to cost one wake-up
+// and one callback per request rather than per shard.
+func (j *Journal) AppendMany(entries [][]byte, done func(lsn uint64, err error)) {
+	size := 0
+	for _, e := range entries {
+		if len(e) > MaxEntryBytes {
+			done(0, fmt.Errorf("%w: %d bytes, max %d", ErrEntryTooLarge, len(e), MaxEntryBytes))
+			return
+		}
+		size += len(e)
+	}
+	if len(entries) == 0 {
+		done(0, nil)
 		return
 	}
 	j.mu.Lock()
@@ -438,11 +457,16 @@ func (j *Journal) Append(entry []byte, done func(lsn uint64, err error)) {
 		return
 	}
 	j.appended = true
-	lsn := j.nextLSN
-	j.nextLSN++
 	wasEmpty := len(j.queue) == 0
-	j.queue = append(j.queue, pending{lsn: lsn, entry: entry, done: done})
-	j.queuedBytes += len(entry)
+	for i, e := range entries {
+		p := pending{lsn: j.nextLSN, entry: e}
+		if i == len(entries)-1 {
+			p.done = done
+		}
+		j.nextLSN++
+		j.queue = append(j.queue, p)
+	}
+	j.queuedBytes += size
 	j.mu.Unlock()
 	if wasEmpty {
 		j.signal()
@@ -506,7 +530,9 @@ func (j *Journal) commit(group []pending, failed error) {
 		failed = j.writeGroup(group)
 	}
 	for _, p := range group {
-		p.done(p.lsn, failed)
+		if p.done != nil { // nil for all but the last entry of an AppendMany
+			p.done(p.lsn, failed)
+		}
 	}
 }
 

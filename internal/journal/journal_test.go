@@ -260,6 +260,48 @@ func TestEntryTooLarge(t *testing.T) {
 	}
 }
 
+// TestAppendMany: the entries get consecutive LSNs and one fsync, done runs
+// once with the last LSN, and a too-large entry refuses the whole set.
+func TestAppendMany(t *testing.T) {
+	h := newHookFS(vfs.Default())
+	dir := t.TempDir()
+	j := mustOpen(t, h, dir, Options{})
+	if _, err := appendWait(j, "first"); err != nil {
+		t.Fatal(err)
+	}
+	var got error
+	j.AppendMany([][]byte{[]byte("x"), make([]byte, MaxEntryBytes+1)}, func(_ uint64, err error) { got = err })
+	if !errors.Is(got, ErrEntryTooLarge) {
+		t.Fatalf("got %v, want ErrEntryTooLarge synchronously", got)
+	}
+	before := h.syncs.Load()
+	calls := make(chan uint64, 4)
+	j.AppendMany([][]byte{[]byte("a"), []byte("b"), []byte("c")}, func(lsn uint64, err error) {
+		if err != nil {
+			t.Errorf("append many: %v", err)
+		}
+		calls <- lsn
+	})
+	if lsn := <-calls; lsn != 4 {
+		t.Fatalf("done with lsn %d, want 4 (the last of 2, 3, 4)", lsn)
+	}
+	if n := h.syncs.Load() - before; n != 1 {
+		t.Fatalf("%d fsyncs for one AppendMany, want 1", n)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 0 {
+		t.Fatalf("done called more than once")
+	}
+	j = mustOpen(t, vfs.Default(), dir, Options{})
+	defer j.Close()
+	want := []replayed{{1, "first"}, {2, "a"}, {3, "b"}, {4, "c"}}
+	if got := replayAll(t, j); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("replayed %v, want %v", got, want)
+	}
+}
+
 func TestRollAndRelease(t *testing.T) {
 	dir := t.TempDir()
 	fs := vfs.Default()
