@@ -10,13 +10,15 @@ package store
 // commit goroutine waits when it is full.
 const applyQueueLen = 8192
 
-// applyItem is one durable journal entry to apply, or a barrier.
+// applyItem is one durable journal entry to apply, the entries of an
+// AppendMany (many; lsn is the last one's), or a barrier.
 type applyItem struct {
 	sh      *Shard
 	lsn     uint64
 	recs    []Record
 	size    int
 	ack     *Ack
+	many    *manyItem
 	barrier chan struct{} // closed once every earlier item is applied
 }
 
@@ -28,6 +30,10 @@ func (s *Store) startApplier() {
 		for it := range s.applyQ {
 			if it.barrier != nil {
 				close(it.barrier)
+				continue
+			}
+			if it.many != nil {
+				s.applyMany(it.many, it.lsn, nil)
 				continue
 			}
 			it.sh.apply(it.lsn, it.recs, it.size, nil, it.ack)

@@ -102,9 +102,10 @@ func (m *model) verify(t *testing.T, s *Store, acked map[uint64]map[uint64]bool,
 	}
 }
 
-// TestCrashWhileAppending runs concurrent appenders on several shards with
-// small segments and frequent checkpoints, crashes at random moments, and
-// checks every recovery; each round restarts from the previous crash.
+// TestCrashWhileAppending runs concurrent appenders (Append and AppendMany)
+// on several shards with small segments and frequent checkpoints, crashes at
+// random moments, and checks every recovery; each round restarts from the
+// previous crash.
 func TestCrashWhileAppending(t *testing.T) {
 	const (
 		shards  = 4
@@ -137,22 +138,44 @@ func TestCrashWhileAppending(t *testing.T) {
 						return
 					default:
 					}
-					uid := 1 + r.Uint64N(shards)
-					sh, _ := s.Shard(uid)
-					n := 1 + r.IntN(5)
-					batch := make([]Record, n)
-					for i := range batch {
-						batch[i] = Record{PartitionKey: "k", Data: fmt.Appendf(nil, "r%d", counter.Add(1))}
+					newBatch := func() []Record {
+						batch := make([]Record, 1+r.IntN(5))
+						for i := range batch {
+							batch[i] = Record{PartitionKey: "k", Data: fmt.Appendf(nil, "r%d", counter.Add(1))}
+						}
+						return batch
 					}
 					// A batch that fails (with ErrClosed, once the store
 					// is closed after the crash) was never written. Every
 					// written batch is recorded before verification,
 					// which runs after every writer stopped.
-					if err := sh.Append(batch).Wait(); err != nil {
+					if r.IntN(2) == 0 {
+						uid := 1 + r.Uint64N(shards)
+						sh, _ := s.Shard(uid)
+						batch := newBatch()
+						if err := sh.Append(batch).Wait(); err != nil {
+							return
+						}
+						m.attempt(uid, batch)
+						m.ack(uid, batch)
+						continue
+					}
+					// AppendMany over a random set of distinct shards.
+					var batches []Batch
+					for _, uid := range r.Perm(shards)[:1+r.IntN(shards)] {
+						sh, _ := s.Shard(uint64(uid) + 1)
+						batches = append(batches, Batch{Shard: sh, Recs: newBatch()})
+					}
+					err := s.AppendMany(batches).Wait()
+					for _, b := range batches {
+						if b.Err == nil {
+							m.attempt(b.Shard.UID(), b.Recs)
+							m.ack(b.Shard.UID(), b.Recs)
+						}
+					}
+					if err != nil {
 						return
 					}
-					m.attempt(uid, batch)
-					m.ack(uid, batch)
 				}
 			})
 		}

@@ -33,6 +33,7 @@ type Shard struct {
 
 	changedMu sync.Mutex
 	changed   chan struct{} // guarded by changedMu; closed and replaced on new records
+	watched   bool          // guarded by changedMu; changed was handed out since it was made
 }
 
 func newShard(s *Store, uid uint64, l *shardlog.Log) *Shard {
@@ -119,47 +120,60 @@ func (sh *Shard) Append(recs []Record) *Ack {
 	return ack
 }
 
-// apply runs on the journal's commit goroutine, in LSN order, once the entry
-// is durable: it writes the records to the shard log and completes the Ack.
+// apply runs on the applier (or, after a journal error, the journal's commit
+// goroutine), in LSN order, once the entry is durable: it writes the records
+// to the shard log and completes the Ack.
 func (sh *Shard) apply(lsn uint64, recs []Record, size int, err error, ack *Ack) {
-	s := sh.s
-	if err != nil {
-		if errors.Is(err, journal.ErrClosed) {
-			ack.complete(ErrClosed)
-			return
+	applied, err := sh.write(lsn, recs, err)
+	if applied {
+		if err == nil {
+			sh.s.noteApplied(lsn, size, sh)
+			sh.notify()
+		} else {
+			sh.s.noteApplied(lsn, size)
 		}
-		ack.complete(s.fail(err))
-		return
+	}
+	ack.complete(err)
+}
+
+// write writes the records of the durable entry lsn (or one the journal
+// failed with jerr) to the shard log. It returns the batch's outcome, and whether
+// the entry counts as applied: written, or skipped because the shard was
+// deleted.
+func (sh *Shard) write(lsn uint64, recs []Record, jerr error) (applied bool, err error) {
+	s := sh.s
+	if jerr != nil {
+		if errors.Is(jerr, journal.ErrClosed) {
+			return false, ErrClosed
+		}
+		return false, s.fail(jerr)
 	}
 	if sh.deleted.Load() {
-		s.noteApplied(lsn, nil, size)
-		ack.complete(fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid))
-		return
+		return true, fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid)
 	}
 	if err := s.failure(); err != nil && err != ErrClosed {
 		// An earlier shard-log error: the log may be behind this entry.
-		ack.complete(err)
-		return
+		return false, err
 	}
 	if err := sh.log().Append(recs); err != nil {
 		if sh.deleted.Load() && errors.Is(err, shardlog.ErrClosed) {
-			s.noteApplied(lsn, nil, size)
-			ack.complete(fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid))
-			return
+			return true, fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid)
 		}
-		ack.complete(s.fail(fmt.Errorf("apply lsn %d to shard %016x: %w", lsn, sh.uid, err)))
-		return
+		return false, s.fail(fmt.Errorf("apply lsn %d to shard %016x: %w", lsn, sh.uid, err))
 	}
-	s.noteApplied(lsn, sh, size)
-	sh.notify()
-	ack.complete(nil)
+	return true, nil
 }
 
-// notify wakes the waiters on Changed.
+// notify wakes the waiters on Changed. A channel nobody asked for is kept:
+// most shards of a busy node have no reader waiting, and a new channel per
+// applied batch was a measurable share of a many-shard write load.
 func (sh *Shard) notify() {
 	sh.changedMu.Lock()
-	close(sh.changed)
-	sh.changed = make(chan struct{})
+	if sh.watched {
+		close(sh.changed)
+		sh.changed = make(chan struct{})
+		sh.watched = false
+	}
 	sh.changedMu.Unlock()
 }
 
@@ -168,6 +182,7 @@ func (sh *Shard) notify() {
 func (sh *Shard) Changed() <-chan struct{} {
 	sh.changedMu.Lock()
 	defer sh.changedMu.Unlock()
+	sh.watched = true
 	return sh.changed
 }
 

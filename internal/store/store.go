@@ -344,12 +344,13 @@ func (s *Store) fail(err error) error {
 	return s.err
 }
 
-// noteApplied records that the entry at lsn was applied to sh (nil if it was
-// skipped) and requests a checkpoint when enough has accumulated.
-func (s *Store) noteApplied(lsn uint64, sh *Shard, size int) {
+// noteApplied records that the entries up to lsn were applied (size bytes of
+// them), writing the shards written, and requests a checkpoint when enough
+// has accumulated.
+func (s *Store) noteApplied(lsn uint64, size int, written ...*Shard) {
 	s.mu.Lock()
 	s.appliedLSN = lsn
-	if sh != nil {
+	for _, sh := range written {
 		s.dirty[sh] = struct{}{}
 	}
 	s.sinceCkpt += int64(size)
