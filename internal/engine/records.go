@@ -185,12 +185,11 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		recs  []store.Record
 		index []int // request positions of recs
 		bytes int
-		ack   *store.Ack
 	}
-	var groups []*group
 	var rejected putRejections
-	byShard := make(map[*shardState]*group)
-	where := make([]*group, len(in.Records)) // nil: rejected
+	groups := make([]group, 0, min(len(in.Records), len(s.open)))
+	byShard := make(map[*shardState]int, cap(groups)) // index in groups
+	where := make([]int, len(in.Records))             // index in groups, -1: rejected
 	for i, r := range in.Records {
 		h, err := hashOf(r.PartitionKey, r.ExplicitHashKey)
 		if err != nil {
@@ -200,46 +199,50 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		sh := s.route(h)
 		if rj := e.admitPut(sh, len(r.Data)+len(r.PartitionKey)); rj != nil { // limits.go
 			rejected = append(rejected, putRejection{i, rj, sh})
+			where[i] = -1
 			continue
 		}
-		g := byShard[sh]
-		if g == nil {
-			g = &group{sh: sh}
-			byShard[sh] = g
-			groups = append(groups, g)
+		k, ok := byShard[sh]
+		if !ok {
+			k = len(groups)
+			byShard[sh] = k
+			groups = append(groups, group{sh: sh})
 		}
-		where[i] = g
-		g.n++
-		g.bytes += len(r.Data) + len(r.PartitionKey)
+		where[i] = k
+		groups[k].n++
+		groups[k].bytes += len(r.Data) + len(r.PartitionKey)
 	}
 	recs := make([]store.Record, len(in.Records)-len(rejected))
 	index := make([]int, len(recs))
-	for _, g := range groups {
+	for k := range groups {
+		g := &groups[k]
 		g.recs, recs = recs[:g.n:g.n], recs[g.n:]
 		g.index, index = index[:0:g.n], index[g.n:]
 	}
-	for i, g := range where {
-		if g != nil {
-			g.index = append(g.index, i)
-		}
-	}
-	for _, g := range groups {
-		for j, i := range g.index {
+	for i, k := range where {
+		if k >= 0 {
+			g := &groups[k]
 			rec, err := e.sealRecord(s, g.sh, in.Records[i].PartitionKey, in.Records[i].Data)
 			if err != nil {
 				e.mu.RUnlock()
-				return nil, err
+				return nil, err // before anything is appended
 			}
-			g.recs[j] = rec
+			g.recs[len(g.index)] = rec
+			g.index = append(g.index, i)
 		}
-		g.ack = g.sh.log.Append(g.recs)
 	}
+	batches := make([]store.Batch, len(groups))
+	for k, g := range groups {
+		batches[k] = store.Batch{Shard: g.sh.log, Recs: g.recs}
+	}
+	ack := e.store.AppendMany(batches) // one journal hand-off for every shard
 	e.mu.RUnlock()
 
 	out := &PutRecordsOutput{Records: make([]PutRecordsResultEntry, len(in.Records)), EncryptionType: s.encryption()}
 	rejected.apply(e, label, out)
-	for _, g := range groups {
-		if err := g.ack.Wait(); err != nil {
+	ack.Wait() // each batch's outcome is in its Err
+	for k, g := range groups {
+		if batches[k].Err != nil {
 			// The outcome of these records is unknown to the client either
 			// way; report them failed so that it retries.
 			for _, i := range g.index {
@@ -248,7 +251,7 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			}
 			continue
 		}
-		seqs := recordSeqs(g.sh.meta.UID, g.recs[0].Seq, len(g.recs)) // Append numbers a batch consecutively
+		seqs := recordSeqs(g.sh.meta.UID, g.recs[0].Seq, len(g.recs)) // a batch is numbered consecutively
 		for j, i := range g.index {
 			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: seqs[j]}
 		}
