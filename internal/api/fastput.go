@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/riffle-streams/riffle/internal/bufpool"
 	"github.com/riffle-streams/riffle/internal/engine"
 )
 
@@ -138,11 +139,13 @@ func validHashKey(v []byte) bool {
 }
 
 // decodePutRecordsFast decodes a PutRecords JSON body of the usual shape;
-// ok is false if the general path must handle it.
-func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, ok bool) {
+// ok is false if the general path must handle it. The records' data is in
+// data, a bufpool buffer the caller returns once the records are stored; the
+// input refers to nothing else of body.
+func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, data *[]byte, ok bool) {
 	s := &scanner{b: body}
 	if !s.consume('{') {
-		return nil, false
+		return nil, nil, false
 	}
 	// Sized once from a count of the braces, one per entry (base64 has
 	// none; a brace in a partition key only costs capacity).
@@ -153,57 +156,57 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, ok bool) {
 	for first := true; ; first = false {
 		if s.consume('}') {
 			if first {
-				return nil, false
+				return nil, nil, false
 			}
 			break
 		}
 		if !first && !s.consume(',') {
-			return nil, false
+			return nil, nil, false
 		}
 		key, ok := s.str()
 		if !ok || !s.consume(':') {
-			return nil, false
+			return nil, nil, false
 		}
 		switch string(key) {
 		case "StreamName":
 			v, ok := s.str()
 			if !ok || seenName || !validStreamName(v) {
-				return nil, false
+				return nil, nil, false
 			}
 			in.StreamName, seenName = string(v), true
 		case "Records":
 			if seenRecords || !s.consume('[') {
-				return nil, false
+				return nil, nil, false
 			}
 			seenRecords = true
 			for n := 0; ; n++ {
 				if n == 0 && s.consume(']') {
-					return nil, false // an empty list violates the model's minimum
+					return nil, nil, false // an empty list violates the model's minimum
 				}
 				if n > 0 {
 					if s.consume(']') {
 						break
 					}
 					if !s.consume(',') {
-						return nil, false
+						return nil, nil, false
 					}
 				}
 				if n == maxPutRecordsEntries {
-					return nil, false
+					return nil, nil, false
 				}
 				e, ok := s.entry()
 				if !ok {
-					return nil, false
+					return nil, nil, false
 				}
 				raw = append(raw, e)
 			}
 		default:
-			return nil, false
+			return nil, nil, false
 		}
 	}
 	s.ws()
 	if s.i != len(s.b) || !seenRecords {
-		return nil, false
+		return nil, nil, false
 	}
 	// Every record's data goes into one buffer, and its keys into one
 	// string, so that a batch costs a few allocations, not several per record.
@@ -212,7 +215,8 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, ok bool) {
 		total += base64.StdEncoding.DecodedLen(len(e.data))
 		keyBytes += len(e.key) + len(e.hash)
 	}
-	buf := make([]byte, total)
+	data = bufpool.Get(total)
+	buf := *data
 	keyBuf := make([]byte, 0, keyBytes)
 	off := 0
 	for _, e := range raw {
@@ -220,7 +224,8 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, ok bool) {
 		// The decoder skips CR and LF, which JSON does not allow raw in a
 		// string: a short result means it skipped some.
 		if err != nil || n != decodedLen(e.data) || n > maxDataBytes {
-			return nil, false
+			bufpool.Put(data)
+			return nil, nil, false
 		}
 		in.Records = append(in.Records, engine.PutRecordsRequestEntry{Data: buf[off : off+n : off+n]})
 		off += n
@@ -233,7 +238,7 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, ok bool) {
 			in.Records[i].ExplicitHashKey, keys = keys[:len(e.hash)], keys[len(e.hash):]
 		}
 	}
-	return in, true
+	return in, data, true
 }
 
 // decodedLen is the length of the data that the padded base64 text b

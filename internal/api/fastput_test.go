@@ -29,7 +29,7 @@ func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
 		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"340282366920938463463374607431768211455"}]}`,
 	}
 	for _, body := range accepted {
-		fast, ok := decodePutRecordsFast([]byte(body))
+		fast, _, ok := decodePutRecordsFast([]byte(body))
 		if !ok {
 			t.Errorf("fast path gave up on %.80s", body)
 			continue
@@ -64,7 +64,7 @@ func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
 		"{\"StreamName\":\"s\",\"Records\":[{\"Data\":\"aGk=\n\n\n\n\",\"PartitionKey\":\"k\"}]}",
 		"{\"StreamName\":\"s\",\"Records\":[{\"Data\":\"aG\r\nk=\",\"PartitionKey\":\"k\"}]}",
 	} {
-		if _, ok := decodePutRecordsFast([]byte(body)); ok {
+		if _, _, ok := decodePutRecordsFast([]byte(body)); ok {
 			t.Errorf("fast path accepted %.100s", body)
 		}
 	}
@@ -97,7 +97,7 @@ func FuzzPutRecordsFastPath(f *testing.F) {
 	f.Add(putRecordsBody("s", 3, 5))
 	f.Add([]byte(`{"Records":[{"PartitionKey":"k","Data":""}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		fast, ok := decodePutRecordsFast(body)
+		fast, _, ok := decodePutRecordsFast(body)
 		if !ok {
 			return
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/riffle-streams/riffle/internal/apimodel"
+	"github.com/riffle-streams/riffle/internal/bufpool"
 	"github.com/riffle-streams/riffle/internal/engine"
 )
 
@@ -159,7 +160,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 	if h.opts.Auth == nil && !signed(r) {
 		return writeError(w, errMissingAuth)
 	}
-	body, err := readBody(w, r, h.opts.MaxBodyBytes)
+	bodyBuf, err := readBody(w, r, h.opts.MaxBodyBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -169,6 +170,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 		return writeError(w, &apiError{Type: "SerializationException", Status: http.StatusBadRequest,
 			Message: "Could not read the request body."})
 	}
+	body := *bodyBuf
 	if h.opts.Auth != nil {
 		var aerr *apiError
 		if r, aerr = h.opts.Auth.authenticate(r, body); aerr != nil {
@@ -176,7 +178,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 		}
 	}
 	if opName == "PutRecords" && !isCBOR(r) {
-		if in, ok := decodePutRecordsFast(body); ok {
+		if in, data, ok := decodePutRecordsFast(body); ok {
+			// The decoded input copies what it needs of the body.
+			bufpool.Put(bodyBuf)
+			defer bufpool.Put(data)
 			if h.opts.Auth != nil {
 				// The fast path never takes a StreamARN, so the stream name
 				// is all authorization needs of the request.
@@ -185,7 +190,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 					return writeError(w, aerr)
 				}
 			}
-			return h.putRecordsFast(w, r, in)
+			return h.putRecordsFast(w, r, in) // returns once the records are stored, so data is free after it
 		}
 	}
 	req, err := decodeRequest(r, opName, body)
@@ -286,17 +291,19 @@ func newRequestID() string {
 	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
 }
 
-// readBody reads a request body of at most limit bytes: in one allocation
-// when the request declares its length (a PutRecords body is up to 5 MiB of
-// base64, which io.ReadAll would reach by doubling).
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+// readBody reads a request body of at most limit bytes: in one buffer from
+// bufpool when the request declares its length (a PutRecords body is up to
+// 5 MiB of base64, which io.ReadAll would reach by doubling).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*[]byte, error) {
 	body := http.MaxBytesReader(w, r.Body, limit)
 	if r.ContentLength <= 0 || r.ContentLength > limit {
-		return io.ReadAll(body)
+		b, err := io.ReadAll(body)
+		return &b, err
 	}
-	b := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(body, b); err != nil {
+	p := bufpool.Get(int(r.ContentLength))
+	if _, err := io.ReadFull(body, *p); err != nil {
+		bufpool.Put(p)
 		return nil, err
 	}
-	return b, nil
+	return p, nil
 }
