@@ -64,6 +64,27 @@ func parseSegmentHeader(b []byte) (base uint64, prevArrival int64, err error) {
 	return binary.LittleEndian.Uint64(b[8:16]), int64(binary.LittleEndian.Uint64(b[16:24])), nil
 }
 
+// batchSize is the length of the frame appendBatch makes of recs.
+func batchSize(recs []Record) int {
+	n := frameHeaderSize
+	first := recs[0].ArrivalMillis
+	for i := range recs {
+		r := &recs[i]
+		n += uvarintLen(uint64(r.ArrivalMillis-first)) + uvarintLen(uint64(len(r.PartitionKey))) + len(r.PartitionKey) +
+			uvarintLen(uint64(len(r.Data))) + len(r.Data)
+	}
+	return n
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
+
 // appendBatch appends the frame of recs (at least one record, consecutive
 // positions, non-decreasing arrivals) to dst.
 func appendBatch(dst []byte, recs []Record) []byte {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -81,4 +83,20 @@ func FuzzDecodeBatch(f *testing.F) {
 			t.Fatalf("round trip changed records")
 		}
 	})
+}
+
+func TestBatchSizeMatchesAppendBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := 0; round < 200; round++ {
+		recs := make([]Record, 1+rng.IntN(20))
+		arrival := int64(rng.Uint64N(1 << 42))
+		for i := range recs {
+			arrival += int64(rng.IntN(3)) << rng.IntN(30)
+			recs[i] = Record{Seq: uint64(i), ArrivalMillis: arrival,
+				PartitionKey: strings.Repeat("k", rng.IntN(300)), Data: make([]byte, rng.IntN(1<<rng.IntN(16)))}
+		}
+		if got, want := batchSize(recs), len(appendBatch([]byte("prefix"), recs))-len("prefix"); got != want {
+			t.Fatalf("batchSize %d, appendBatch wrote %d", got, want)
+		}
+	}
 }

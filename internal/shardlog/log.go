@@ -397,13 +397,9 @@ func (l *Log) Append(recs []Record) error {
 		}
 		prevArrival = recs[i].ArrivalMillis
 	}
-	l.buf = appendBatch(l.buf[:0], recs)
-	frameLen := int64(len(l.buf))
+	frameLen := int64(batchSize(recs))
 	if frameLen-8 > maxFrameBody {
 		return fmt.Errorf("%w: %d bytes", ErrBatchTooLarge, frameLen)
-	}
-	if cap(l.buf) > keepBufBytes {
-		defer func() { l.buf = nil }() // do not pin a huge buffer
 	}
 	active := l.segs[len(l.segs)-1]
 	if !active.empty() && active.size+frameLen > l.opts.SegmentMaxBytes {
@@ -413,7 +409,7 @@ func (l *Log) Append(recs []Record) error {
 		active = l.segs[len(l.segs)-1]
 	}
 	off := active.size
-	if _, err := active.f.Write(l.buf); err != nil {
+	if err := l.writeFrame(active.f, recs); err != nil {
 		l.werr = fmt.Errorf("shardlog: append to %s: %w", active.path, err)
 		return l.werr
 	}
@@ -431,6 +427,22 @@ func (l *Log) Append(recs []Record) error {
 	l.sizeBytes += frameLen
 	l.mu.Unlock()
 	return nil
+}
+
+// writeFrame writes the frame of recs to the active segment's file. With a
+// write-behind buffer the frame is encoded straight into it: with thousands
+// of shards, each append's records are copied once, into one buffer, rather
+// than twice through two. Callers hold wmu.
+func (l *Log) writeFrame(f vfs.File, recs []Record) error {
+	if wb, ok := f.(*writeBehind); ok {
+		return wb.appendFrame(recs)
+	}
+	l.buf = appendBatch(l.buf[:0], recs)
+	if cap(l.buf) > keepBufBytes {
+		defer func() { l.buf = nil }() // do not pin a huge buffer
+	}
+	_, err := f.Write(l.buf)
+	return err
 }
 
 // writable returns the error that forbids writing, if any. Callers hold wmu.

@@ -58,6 +58,17 @@ func (w *writeBehind) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// appendFrame is Write of recs' frame, encoded in place.
+func (w *writeBehind) appendFrame(recs []Record) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = appendBatch(w.buf, recs)
+	if len(w.buf) < w.limit {
+		return nil
+	}
+	return w.flushLocked()
+}
+
 // flushLocked writes the buffer to the file. Callers hold w.mu.
 func (w *writeBehind) flushLocked() error {
 	if len(w.buf) == 0 {
