@@ -501,6 +501,25 @@ func (l *Log) Sync() error {
 	return nil
 }
 
+// Flush writes the active segment's buffered bytes (see writebehind.go) to
+// its file, without an fsync: for a caller that then makes the files durable
+// by other means, such as a bulk sync of the filesystem.
+func (l *Log) Flush() error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if err := l.writable(); err != nil {
+		return err
+	}
+	active := l.segs[len(l.segs)-1]
+	if wb, ok := active.f.(*writeBehind); ok {
+		if err := wb.flush(); err != nil {
+			l.werr = fmt.Errorf("shardlog: flush %s: %w", active.path, err)
+			return l.werr
+		}
+	}
+	return nil
+}
+
 // TrimBefore applies retention: records that arrived before ms become
 // unreadable at once (First advances), and segments holding only such
 // records are deleted. If every record expired, an empty segment at Next()

@@ -117,6 +117,13 @@ func (w *writeBehind) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// flush writes the buffer to the file.
+func (w *writeBehind) flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.flushLocked()
+}
+
 // Sync writes the buffer and fsyncs the file.
 func (w *writeBehind) Sync() error {
 	w.mu.Lock()

@@ -106,7 +106,17 @@ func (m *model) verify(t *testing.T, s *Store, acked map[uint64]map[uint64]bool,
 // on several shards with small segments and frequent checkpoints, crashes at
 // random moments, and checks every recovery; each round restarts from the
 // previous crash.
-func TestCrashWhileAppending(t *testing.T) {
+func TestCrashWhileAppending(t *testing.T) { crashWhileAppending(t) }
+
+// TestCrashWhileAppendingBulkSync is TestCrashWhileAppending with every
+// checkpoint flushing the shard logs and syncing the filesystem at once.
+func TestCrashWhileAppendingBulkSync(t *testing.T) {
+	defer func(n int) { bulkSyncMinDirty = n }(bulkSyncMinDirty)
+	bulkSyncMinDirty = 1
+	crashWhileAppending(t)
+}
+
+func crashWhileAppending(t *testing.T) {
 	const (
 		shards  = 4
 		writers = 6

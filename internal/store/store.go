@@ -149,6 +149,7 @@ type Store struct {
 	reopening  bool                // guarded by mu; reopenLoop is running
 
 	ckptMu      sync.Mutex     // serializes checkpoints
+	bulk        vfs.BulkSyncer // nil if the filesystem has none; see syncShards
 	applyQ      chan applyItem // see applier.go
 	applierDone chan struct{}
 	ckptReq     chan struct{} // capacity 1
@@ -183,6 +184,9 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Store, error) {
 		if j := s.journal(); j != nil {
 			j.Close()
 		}
+		if s.bulk != nil {
+			s.bulk.Close()
+		}
 		return nil, err
 	}
 	s.mu.Lock()
@@ -196,6 +200,16 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Store, error) {
 func (s *Store) recover() error {
 	if err := vfs.MkdirAllDurable(s.fs, s.shardsDir); err != nil {
 		return fmt.Errorf("store: create %s: %w", s.shardsDir, err)
+	}
+	if b, ok := s.fs.(vfs.BulkSyncFS); ok && s.bulk == nil {
+		// Opened before any shard-log write, so that it reports their errors.
+		bs, err := b.OpenBulkSyncer(s.shardsDir)
+		switch {
+		case err == nil:
+			s.bulk = bs
+		case !errors.Is(err, errors.ErrUnsupported):
+			return fmt.Errorf("store: open %s for bulk sync: %w", s.shardsDir, err)
+		}
 	}
 	if err := s.fs.Remove(s.metaPath() + ".tmp"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("store: remove leftover meta.tmp: %w", err)
@@ -400,13 +414,8 @@ func (s *Store) checkpointLocked() error {
 	s.dirty = make(map[*Shard]struct{})
 	s.sinceCkpt = 0
 	s.mu.Unlock()
-	for sh := range dirty {
-		if err := sh.log().Sync(); err != nil {
-			if sh.deleted.Load() {
-				continue // closed by DeleteShard; its data no longer matters
-			}
-			return s.fail(fmt.Errorf("checkpoint: sync shard %016x: %w", sh.uid, err))
-		}
+	if err := s.syncShards(dirty); err != nil {
+		return err
 	}
 	if lsn > 0 {
 		if err := s.journal().Release(lsn); err != nil {
@@ -417,6 +426,35 @@ func (s *Store) checkpointLocked() error {
 		}
 	}
 	s.checkpoints.Add(1)
+	return nil
+}
+
+// bulkSyncMinDirty is the number of dirty shard logs from which a checkpoint
+// flushes them all and syncs the filesystem once (syncfs) rather than fsync
+// each. Below it the per-file fsyncs are as cheap, and spare other users of
+// the filesystem a sync of their data. A variable for tests.
+var bulkSyncMinDirty = 64
+
+// syncShards makes the dirty shard logs durable.
+func (s *Store) syncShards(dirty map[*Shard]struct{}) error {
+	bulk := s.bulk != nil && len(dirty) >= bulkSyncMinDirty
+	for sh := range dirty {
+		sync := sh.log().Sync
+		if bulk {
+			sync = sh.log().Flush
+		}
+		if err := sync(); err != nil {
+			if sh.deleted.Load() {
+				continue // closed by DeleteShard; its data no longer matters
+			}
+			return s.fail(fmt.Errorf("checkpoint: sync shard %016x: %w", sh.uid, err))
+		}
+	}
+	if bulk {
+		if err := s.bulk.Sync(); err != nil {
+			return s.fail(fmt.Errorf("checkpoint: sync shard logs: %w", err))
+		}
+	}
 	return nil
 }
 
@@ -622,6 +660,9 @@ func (s *Store) Close() error {
 		if err := sh.log().Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store: close shard %016x: %w", sh.uid, err))
 		}
+	}
+	if s.bulk != nil {
+		s.bulk.Close()
 	}
 	return errors.Join(errs...)
 }
