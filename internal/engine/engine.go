@@ -164,7 +164,17 @@ type stream struct {
 	shards []*shardState          // same order as meta.Shards
 	byID   map[string]*shardState // by shard id
 	open   []*shardState          // open shards by starting hash key, for routing
+	starts []hashKey              // open[i].start: searched without touching every shard
+	// jump narrows the search in starts for streams of many shards: the
+	// shards starting in the hash space's b-th 1/jumpBuckets are
+	// starts[jump[b]:jump[b+1]]. Nil for streams of fewer than jumpMinShards.
+	jump []int32
 }
+
+const (
+	jumpBits      = 12
+	jumpMinShards = 256
+)
 
 // index rebuilds the lookup tables of s after its shards change.
 func (s *stream) index() {
@@ -177,6 +187,21 @@ func (s *stream) index() {
 		}
 	}
 	sort.Slice(s.open, func(i, j int) bool { return s.open[i].start.less(s.open[j].start) })
+	s.starts = s.starts[:0]
+	for _, sh := range s.open {
+		s.starts = append(s.starts, sh.start)
+	}
+	s.jump = nil
+	if len(s.starts) >= jumpMinShards {
+		s.jump = make([]int32, 1<<jumpBits+1)
+		i := 0
+		for b := range s.jump {
+			for i < len(s.starts) && s.starts[i].hi>>(64-jumpBits) < uint64(b) {
+				i++
+			}
+			s.jump[b] = int32(i)
+		}
+	}
 }
 
 type shardState struct {

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/riffle-streams/riffle/internal/store"
@@ -46,13 +45,29 @@ func (e *Engine) writable(c Caller, ref StreamRef) (*stream, error) {
 
 // route returns the open shard whose hash-key range holds h.
 func (s *stream) route(h hashKey) *shardState {
-	open := s.open
-	i := sort.Search(len(open), func(i int) bool { return h.less(open[i].start) })
-	// open[i-1] is the last shard starting at or before h.
-	if i == 0 {
+	// Binary search for the first shard starting after h, in the contiguous
+	// starts rather than through each shard's pointer: with thousands of
+	// shards each probe was a cache miss.
+	lo, hi := 0, len(s.starts)
+	if s.jump != nil {
+		// Shards starting in earlier buckets start before h, those in
+		// later ones after it.
+		b := h.hi >> (64 - jumpBits)
+		lo, hi = int(s.jump[b]), int(s.jump[b+1])
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if h.less(s.starts[m]) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	// open[lo-1] is the last shard starting at or before h.
+	if lo == 0 {
 		return nil
 	}
-	if sh := open[i-1]; !sh.end.less(h) {
+	if sh := s.open[lo-1]; !sh.end.less(h) {
 		return sh
 	}
 	return nil
@@ -241,6 +256,15 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 	out := &PutRecordsOutput{Records: make([]PutRecordsResultEntry, len(in.Records)), EncryptionType: s.encryption()}
 	rejected.apply(e, label, out)
 	ack.Wait() // each batch's outcome is in its Err
+	// Every sequence number of the call in one string; a batch is numbered
+	// consecutively.
+	text := make([]byte, 0, len(where)*seqLen)
+	for k, g := range groups {
+		if batches[k].Err == nil {
+			text = appendRecordSeqs(text, g.sh.meta.UID, g.recs[0].Seq, len(g.recs))
+		}
+	}
+	seqs := string(text)
 	for k, g := range groups {
 		if batches[k].Err != nil {
 			// The outcome of these records is unknown to the client either
@@ -251,9 +275,9 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			}
 			continue
 		}
-		seqs := recordSeqs(g.sh.meta.UID, g.recs[0].Seq, len(g.recs)) // a batch is numbered consecutively
-		for j, i := range g.index {
-			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: seqs[j]}
+		for _, i := range g.index {
+			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: seqs[:seqLen]}
+			seqs = seqs[seqLen:]
 		}
 		e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: g.sh.meta.ID, Records: len(g.recs), Bytes: g.bytes})
 	}

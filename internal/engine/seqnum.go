@@ -55,15 +55,17 @@ func putDigits(b []byte, v uint64) {
 	}
 }
 
-// recordSeqs returns the sequence numbers of the records at positions
-// first, first+1, ... of shard uid, n of them, built in one allocation. Each
-// number after the first is its predecessor with the slot incremented in
-// place and new check digits.
-func recordSeqs(uid, first uint64, n int) []string {
+// appendRecordSeqs appends to dst the sequence numbers of the records at
+// positions first, first+1, ... of shard uid, n of them, seqLen bytes each.
+// Each number after the first is its predecessor with the slot incremented
+// in place and new check digits.
+func appendRecordSeqs(dst []byte, uid, first uint64, n int) []byte {
 	if n == 0 {
-		return nil
+		return dst
 	}
-	text := make([]byte, n*seqLen)
+	start := len(dst)
+	dst = append(dst, make([]byte, n*seqLen)...)
+	text := dst[start:]
 	p := seqPoint{uid: uid, slot: first + 1}
 	p.put((*[seqLen]byte)(text))
 	for i := 1; i < n; i++ {
@@ -80,12 +82,7 @@ func recordSeqs(uid, first uint64, n int) []string {
 		}
 		putDigits(b[51:], seqCheck(p))
 	}
-	all := string(text)
-	out := make([]string, n)
-	for i := range out {
-		out[i] = all[i*seqLen : (i+1)*seqLen]
-	}
-	return out
+	return dst
 }
 
 // recordSeq is the sequence number of the record at position pos.

@@ -46,9 +46,9 @@ func TestSequenceNumberOrderAndPositions(t *testing.T) {
 func TestRecordSeqsMatchRecordSeq(t *testing.T) {
 	// Across carries in the slot digits, and at the largest slot.
 	for _, c := range []struct{ uid, first uint64 }{{1, 0}, {42, 8}, {7, 99_998}, {1<<53 + 3, ^uint64(0) - 5}} {
-		got := recordSeqs(c.uid, c.first, 5)
-		for i, s := range got {
-			if want := recordSeq(c.uid, c.first+uint64(i)); s != want {
+		got := string(appendRecordSeqs([]byte("x"), c.uid, c.first, 5))[1:]
+		for i := 0; i < 5; i++ {
+			if s, want := got[i*seqLen:(i+1)*seqLen], recordSeq(c.uid, c.first+uint64(i)); s != want {
 				t.Fatalf("uid %d position %d: %s, want %s", c.uid, c.first+uint64(i), s, want)
 			}
 		}
