@@ -409,7 +409,7 @@ func (l *Log) Append(recs []Record) error {
 		active = l.segs[len(l.segs)-1]
 	}
 	off := active.size
-	if err := l.writeFrame(active.f, recs); err != nil {
+	if err := l.writeFrame(active.f, recs, int(frameLen)); err != nil {
 		l.werr = fmt.Errorf("shardlog: append to %s: %w", active.path, err)
 		return l.werr
 	}
@@ -429,13 +429,13 @@ func (l *Log) Append(recs []Record) error {
 	return nil
 }
 
-// writeFrame writes the frame of recs to the active segment's file. With a
-// write-behind buffer the frame is encoded straight into it: with thousands
-// of shards, each append's records are copied once, into one buffer, rather
-// than twice through two. Callers hold wmu.
-func (l *Log) writeFrame(f vfs.File, recs []Record) error {
-	if wb, ok := f.(*writeBehind); ok {
-		return wb.appendFrame(recs)
+// writeFrame writes the frame of recs, size bytes, to the active segment's
+// file. A frame that fits a write-behind buffer is encoded straight into it:
+// with thousands of shards, each append's records are copied once, into one
+// buffer, rather than twice through two. Callers hold wmu.
+func (l *Log) writeFrame(f vfs.File, recs []Record, size int) error {
+	if wb, ok := f.(*writeBehind); ok && size < wb.limit {
+		return wb.appendFrame(recs, size)
 	}
 	l.buf = appendBatch(l.buf[:0], recs)
 	if cap(l.buf) > keepBufBytes {

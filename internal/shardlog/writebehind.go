@@ -44,29 +44,51 @@ func newWriteBehind(f vfs.File, limit int) (*writeBehind, error) {
 	return &writeBehind{f: f, limit: limit, flushed: size}, nil
 }
 
-// Write buffers p, writing the buffer out once it holds limit bytes.
+// The buffer never grows past limit: what does not fit is preceded by a
+// flush, and what could never fit is written straight to the file. With
+// thousands of shards the buffers are most of the server's memory, so each
+// is exactly limit bytes, allocated on first use.
+
+// Write buffers p, or writes it through if it is at least limit bytes.
 func (w *writeBehind) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	if len(w.buf) < w.limit {
-		return len(p), nil
-	}
-	if err := w.flushLocked(); err != nil {
+	if err := w.makeRoomLocked(len(p)); err != nil {
 		return 0, err
 	}
+	if len(p) >= w.limit {
+		n, err := w.f.Write(p)
+		w.flushed += int64(n)
+		return n, err
+	}
+	w.buf = append(w.buf, p...)
 	return len(p), nil
 }
 
-// appendFrame is Write of recs' frame, encoded in place.
-func (w *writeBehind) appendFrame(recs []Record) error {
+// appendFrame is Write of recs' frame, of size bytes (less than limit),
+// encoded in place.
+func (w *writeBehind) appendFrame(recs []Record, size int) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.buf = appendBatch(w.buf, recs)
-	if len(w.buf) < w.limit {
-		return nil
+	if err := w.makeRoomLocked(size); err != nil {
+		return err
 	}
-	return w.flushLocked()
+	w.buf = appendBatch(w.buf, recs)
+	return nil
+}
+
+// makeRoomLocked flushes the buffer if n more bytes would not fit in it, and
+// allocates it on first use. Callers hold w.mu.
+func (w *writeBehind) makeRoomLocked(n int) error {
+	if len(w.buf)+n > w.limit {
+		if err := w.flushLocked(); err != nil {
+			return err
+		}
+	}
+	if w.buf == nil && n < w.limit {
+		w.buf = make([]byte, 0, w.limit)
+	}
+	return nil
 }
 
 // flushLocked writes the buffer to the file. Callers hold w.mu.
@@ -77,9 +99,6 @@ func (w *writeBehind) flushLocked() error {
 	n, err := w.f.Write(w.buf)
 	w.flushed += int64(n)
 	w.buf = w.buf[:copy(w.buf, w.buf[n:])]
-	if cap(w.buf) > 4*w.limit && len(w.buf) == 0 {
-		w.buf = nil // a large batch passed through: don't keep its memory
-	}
 	return err
 }
 

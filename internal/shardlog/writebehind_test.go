@@ -45,6 +45,9 @@ func TestWriteBehindReadsLikeAPlainLog(t *testing.T) {
 		if ts := int64(1000 + i/2); plain.SeekTime(ts) != wb.SeekTime(ts) {
 			t.Fatalf("SeekTime differs after append %d", i)
 		}
+		if c := cap(wb.segs[len(wb.segs)-1].f.(*writeBehind).buf); c > opts.WriteBehindBytes {
+			t.Fatalf("write-behind buffer grew to %d bytes, limit %d", c, opts.WriteBehindBytes)
+		}
 	}
 	if err := wb.Sync(); err != nil {
 		t.Fatal(err)
