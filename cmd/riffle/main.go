@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/riffle-streams/riffle/internal/config"
@@ -79,18 +78,6 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// tuneGC sets the collector for a server unless GOGC says otherwise. A
-// server's live heap is small (metadata, per-shard buffers) while every
-// request allocates its records and response: at Go's default of 100 the
-// collector took a fifth of the server's CPU under PutRecords load even with
-// the large buffers pooled (bufpool). 200 halves that for about 6 MiB more
-// resident memory at 4 shards.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
