@@ -49,6 +49,11 @@ func (h *hookFS) OpenAppend(name string) (vfs.File, error) {
 	return h.wrap(name, f, err)
 }
 
+func (h *hookFS) OpenWrite(name string) (vfs.File, error) {
+	f, err := h.FS.OpenWrite(name)
+	return h.wrap(name, f, err)
+}
+
 func (f *hookFile) Write(p []byte) (int, error) {
 	f.h.writes.Add(1)
 	if fn := f.h.onWrite.Load(); fn != nil && *fn != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path"
 	"strings"
 	"sync"
@@ -144,8 +143,8 @@ type pending struct {
 // Journal is a node write-ahead log with group commit. Append, Release and
 // Stats are safe for concurrent use; Replay must precede the first Append.
 //
-// Lock order: mu before segMu; releaseMu before segMu. No lock is held while
-// done callbacks run.
+// Lock order: mu before segMu; releaseMu before spareMu and segMu. No lock
+// is held while done callbacks run.
 type Journal struct {
 	fs   vfs.FS
 	dir  string
@@ -165,6 +164,8 @@ type Journal struct {
 	stopped chan struct{} // closed when the commit goroutine exits
 
 	releaseMu sync.Mutex // serializes Release
+	spareMu   sync.Mutex // guards spare and the spare file (see recycle.go)
+	spare     bool       // a released segment waits at spareName for reuse
 	segMu     sync.Mutex
 	segs      []segment // guarded by segMu; oldest first; the last is active
 	totalSize int64     // guarded by segMu; sum of segs[i].size
@@ -175,6 +176,7 @@ type Journal struct {
 
 	// Owned by the commit goroutine.
 	active   vfs.File
+	recycled bool // active is a reused segment file: stale bytes follow what is written
 	dirty    bool // active has writes not yet fsynced
 	lastSync time.Time
 	buf      []byte
@@ -303,9 +305,9 @@ func (j *Journal) createSegment(firstLSN uint64) error {
 	name := segmentName(firstLSN)
 	final := path.Join(j.dir, name)
 	tmp := final + tempSuffix
-	f, err := j.fs.Create(tmp)
+	f, recycled, err := j.newSegmentFile(tmp)
 	if err != nil {
-		return fmt.Errorf("journal: create %s: %w", tmp, err)
+		return err
 	}
 	if _, err := f.Write(encodeHeader(firstLSN)); err != nil {
 		f.Close()
@@ -315,20 +317,18 @@ func (j *Journal) createSegment(firstLSN uint64) error {
 		f.Close()
 		return fmt.Errorf("journal: sync %s: %w", tmp, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("journal: close %s: %w", tmp, err)
-	}
 	if err := j.fs.Rename(tmp, final); err != nil {
+		f.Close()
 		return fmt.Errorf("journal: rename %s: %w", tmp, err)
 	}
 	if err := j.fs.SyncDir(j.dir); err != nil {
+		f.Close()
 		return fmt.Errorf("journal: sync dir: %w", err)
 	}
-	f, err = j.fs.OpenAppend(final)
-	if err != nil {
-		return fmt.Errorf("journal: open %s: %w", final, err)
-	}
+	// The file stays open under its new name; writes continue after the
+	// header.
 	j.active = f
+	j.recycled = recycled
 	j.dirty = false
 	j.segMu.Lock()
 	j.segs = append(j.segs, segment{firstLSN: firstLSN, name: name, size: headerSize})
@@ -606,7 +606,7 @@ func (j *Journal) syncActive() error {
 // roll fsyncs and closes the active segment and creates the next one, whose
 // first entry will be firstLSN.
 func (j *Journal) roll(firstLSN uint64) error {
-	if err := j.syncActive(); err != nil {
+	if err := j.sealActive(); err != nil {
 		return err
 	}
 	if err := j.active.Close(); err != nil {
@@ -649,7 +649,7 @@ func (j *Journal) shutdown() {
 		return
 	}
 	if failed == nil {
-		if err := j.syncActive(); err != nil {
+		if err := j.sealActive(); err != nil {
 			j.fail(err)
 		}
 	}
@@ -699,7 +699,7 @@ func (j *Journal) Release(lsn uint64) error {
 		}
 		victim := j.segs[0]
 		j.segMu.Unlock()
-		if err := j.fs.Remove(path.Join(j.dir, victim.name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := j.retire(victim.name); err != nil {
 			return fmt.Errorf("journal: release %s: %w", victim.name, err)
 		}
 		// Make each removal durable before the next, so that a crash never

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -339,9 +341,10 @@ func TestRollAndRelease(t *testing.T) {
 		t.Fatalf("%d segments after release(all), want 1", got)
 	}
 	j.Close()
+	// One released segment is kept as the spare for the next roll.
 	names, _ := fs.List(dir)
-	if len(names) != 1 || names[0] != segmentName(10) {
-		t.Fatalf("files %v, want only %s", names, segmentName(10))
+	if len(names) != 2 || names[0] != segmentName(10) || names[1] != spareName {
+		t.Fatalf("files %v, want %s and %s", names, segmentName(10), spareName)
 	}
 	j = mustOpen(t, fs, dir, opts)
 	defer j.Close()
@@ -570,4 +573,55 @@ func BenchmarkAppendParallel(b *testing.B) {
 			b.ReportMetric(float64(b.N)/float64(st.Fsyncs), "entries/fsync")
 		})
 	}
+}
+
+// TestRecycledSegments: a released segment is written over by a later one.
+// Its stale frames never replay, whether the process crashes while the
+// recycled segment is active (they follow its last frame) or after it was
+// sealed short of its old size (it is cut to its written size first).
+func TestRecycledSegments(t *testing.T) {
+	m := vfs.NewMem()
+	opts := Options{SegmentMaxBytes: 200}
+	j := mustOpen(t, m, "/j", opts)
+	var want []replayed
+	put := func(size int) {
+		t.Helper()
+		e := fmt.Sprintf("e%03d-%s", len(want)+1, strings.Repeat("x", size))
+		lsn, err := appendWait(j, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, replayed{lsn, e})
+	}
+	check := func(fsys vfs.FS, when string) {
+		t.Helper()
+		r := mustOpen(t, fsys, "/j", opts)
+		defer r.Close()
+		got := replayAll(t, r)
+		if len(got) == 0 || fmt.Sprint(got) != fmt.Sprint(want[len(want)-len(got):]) {
+			t.Fatalf("%s: replayed %v, want a suffix of %v", when, got, want)
+		}
+	}
+	for i := 0; i < 20; i++ { // several full segments
+		put(4)
+	}
+	if err := j.Release(uint64(len(want)) - 3); err != nil {
+		t.Fatal(err)
+	}
+	if names, _ := m.List("/j"); !slices.Contains(names, spareName) {
+		t.Fatalf("no spare after release: %v", names)
+	}
+	for !j.recycled { // until a roll takes the spare
+		put(4)
+	}
+	check(m.CrashClone(), "crash with a recycled active segment")
+	put(150) // does not fit: seals the recycled segment well short of its old size
+	if j.recycled {
+		t.Fatal("a large entry did not roll past the recycled segment")
+	}
+	check(m.CrashClone(), "crash after a recycled segment was sealed")
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	check(m, "after Close")
 }

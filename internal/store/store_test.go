@@ -199,6 +199,10 @@ func (b *blockFS) OpenAppend(n string) (vfs.File, error) {
 	f, err := b.FS.OpenAppend(n)
 	return b.wrap(n, f, err)
 }
+func (b *blockFS) OpenWrite(n string) (vfs.File, error) {
+	f, err := b.FS.OpenWrite(n)
+	return b.wrap(n, f, err)
+}
 
 func (f *blockFile) Sync() error {
 	if f.journal {

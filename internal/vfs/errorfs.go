@@ -35,10 +35,11 @@ const (
 	OpSync
 	OpTruncate
 	OpClose
+	OpOpenWrite
 )
 
 var opNames = [...]string{"", "create", "open", "open-append", "rename", "remove", "remove-all",
-	"mkdir-all", "list", "stat", "sync-dir", "write", "read-at", "sync", "truncate", "close"}
+	"mkdir-all", "list", "stat", "sync-dir", "write", "read-at", "sync", "truncate", "close", "open-write"}
 
 func (k OpKind) String() string {
 	if k > 0 && int(k) < len(opNames) {
@@ -112,6 +113,18 @@ func (e *ErrorFS) OpenAppend(name string) (File, error) {
 		return nil, err
 	}
 	f, err := e.inner.OpenAppend(name)
+	if err != nil {
+		return nil, err
+	}
+	return &errorFile{f: f, fs: e, name: name}, nil
+}
+
+// OpenWrite implements FS.
+func (e *ErrorFS) OpenWrite(name string) (File, error) {
+	if err := e.check(OpOpenWrite, name, 0); err != nil {
+		return nil, err
+	}
+	f, err := e.inner.OpenWrite(name)
 	if err != nil {
 		return nil, err
 	}

@@ -142,6 +142,11 @@ func (m *MemFS) OpenAppend(name string) (File, error) {
 	return m.open("open", name, true, true)
 }
 
+// OpenWrite implements FS.
+func (m *MemFS) OpenWrite(name string) (File, error) {
+	return m.open("open-write", name, true, false)
+}
+
 func (m *MemFS) open(op, name string, write, appendMode bool) (File, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

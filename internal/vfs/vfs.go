@@ -45,6 +45,9 @@ type FS interface {
 	// OpenAppend opens an existing file for reading and appending; writes go
 	// to the end of the file.
 	OpenAppend(name string) (File, error)
+	// OpenWrite opens an existing file for reading and writing from its
+	// start, without truncating it: writes overwrite what is there.
+	OpenWrite(name string) (File, error)
 	// Rename atomically replaces newname with oldname.
 	Rename(oldname, newname string) error
 	// Remove removes a file or an empty directory.

@@ -1,0 +1,87 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+
+	"github.com/riffle-streams/riffle/internal/vfs"
+)
+
+// Released segments are recycled. An fsync after appending to a file must
+// also commit the file system's own journal (the file's size and new
+// blocks); after overwriting blocks a file already has, it only writes the
+// data. On the disks measured that halved the fsync behind every
+// acknowledged write (about 320 µs to 160 µs for a 60 KB group). So Release
+// keeps the newest released segment as a spare, and the next segment is
+// written over it from the start.
+//
+// A recycled file holds stale frames after what has been written. They never
+// pass for new ones: their LSNs are below the segment's first, and the
+// scanner requires each frame's LSN to be the next one, so recovery cuts the
+// last segment's stale tail as it cuts a torn write. A segment is truncated
+// to its written size before it is sealed (roll and Close), so sealed
+// segments hold no stale bytes.
+
+// spareName is the spare's file name; like every temporary file of the
+// journal it is removed at Open, where it would only be an optimization.
+const spareName = "spare" + tempSuffix
+
+// newSegmentFile returns the file for a new segment at tmp, to be written
+// from its start: the spare renamed there if there is one, else a new file.
+func (j *Journal) newSegmentFile(tmp string) (f vfs.File, recycled bool, err error) {
+	j.spareMu.Lock()
+	if j.spare {
+		j.spare = false
+		err := j.fs.Rename(path.Join(j.dir, spareName), tmp)
+		j.spareMu.Unlock()
+		if err == nil {
+			if f, err := j.fs.OpenWrite(tmp); err == nil {
+				return f, true, nil
+			}
+		}
+		// A spare is only an optimization: fall back to a new file.
+	} else {
+		j.spareMu.Unlock()
+	}
+	f, err = j.fs.Create(tmp)
+	if err != nil {
+		return nil, false, fmt.Errorf("journal: create %s: %w", tmp, err)
+	}
+	return f, false, nil
+}
+
+// retire removes a released segment's name, keeping the file as the spare if
+// there is none yet.
+func (j *Journal) retire(name string) error {
+	p := path.Join(j.dir, name)
+	j.spareMu.Lock()
+	defer j.spareMu.Unlock()
+	if !j.spare {
+		if err := j.fs.Rename(p, path.Join(j.dir, spareName)); err == nil {
+			j.spare = true
+			return nil
+		}
+	}
+	if err := j.fs.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// sealActive makes the active segment durable as written: a recycled file is
+// first cut to its written size, so that no stale frame follows the last.
+func (j *Journal) sealActive() error {
+	if j.recycled {
+		j.segMu.Lock()
+		size := j.segs[len(j.segs)-1].size
+		j.segMu.Unlock()
+		if err := j.active.Truncate(size); err != nil {
+			return fmt.Errorf("journal: truncate recycled segment: %w", err)
+		}
+		j.recycled = false
+		j.dirty = true
+	}
+	return j.syncActive()
+}
