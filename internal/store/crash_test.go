@@ -108,11 +108,13 @@ func (m *model) verify(t *testing.T, s *Store, acked map[uint64]map[uint64]bool,
 // previous crash.
 func TestCrashWhileAppending(t *testing.T) { crashWhileAppending(t) }
 
-// TestCrashWhileAppendingBulkSync is TestCrashWhileAppending with every
-// checkpoint flushing the shard logs and syncing the filesystem at once.
-func TestCrashWhileAppendingBulkSync(t *testing.T) {
-	defer func(n int) { bulkSyncMinDirty = n }(bulkSyncMinDirty)
-	bulkSyncMinDirty = 1
+// TestCrashWhileAppendingManyShardPaths is TestCrashWhileAppending with the
+// paths meant for thousands of shards taken at once: every checkpoint flushes
+// the shard logs and syncs the filesystem at once, and every AppendMany of
+// two or more shards is applied on two goroutines.
+func TestCrashWhileAppendingManyShardPaths(t *testing.T) {
+	defer func(n, m int) { bulkSyncMinDirty, parallelApplyMin = n, m }(bulkSyncMinDirty, parallelApplyMin)
+	bulkSyncMinDirty, parallelApplyMin = 1, 2
 	crashWhileAppending(t)
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/riffle-streams/riffle/internal/bufpool"
 	"github.com/riffle-streams/riffle/internal/journal"
@@ -116,30 +117,51 @@ func (s *Store) AppendMany(batches []Batch) *Ack {
 	return it.ack
 }
 
+// parallelApplyMin is the number of batches from which applyMany writes
+// them on two goroutines: spread over thousands of shards, a call's writes
+// were the applier's whole time and added to every caller's latency. A
+// variable for tests.
+var parallelApplyMin = 64
+
 // applyMany writes the batches of a durable AppendMany whose last entry is
 // lsn, then completes its Ack.
 func (s *Store) applyMany(it *manyItem, lsn uint64, jerr error) {
 	first := lsn + 1 - uint64(len(it.queued)) // meaningless if jerr != nil: nothing is applied then
+	ok := make([]bool, len(it.queued))
+	write := func(from, to int) {
+		for k := from; k < to; k++ {
+			b := &it.batches[it.queued[k]]
+			ok[k], b.Err = b.Shard.write(first+uint64(k), b.Recs, jerr)
+		}
+	}
+	// The batches are of distinct shards, so their writes are independent;
+	// the next item waits for both halves, which keeps each shard's order.
+	if n := len(it.queued); n >= parallelApplyMin && jerr == nil {
+		var wg sync.WaitGroup
+		wg.Go(func() { write(n/2, n) })
+		write(0, n/2)
+		wg.Wait()
+	} else {
+		write(0, n)
+	}
 	var written []*Shard
-	applied, size := uint64(0), 0
+	applied, size := 0, 0
 	for k, i := range it.queued {
-		b := &it.batches[i]
-		ok, err := b.Shard.write(first+uint64(k), b.Recs, jerr)
-		b.Err = err
-		if ok {
-			// Entries count as applied in LSN order, up to the first that
-			// is neither written nor skipped (the store has failed then).
-			if applied == uint64(k) {
-				applied++
-				size += it.sizes[k]
-			}
-			if err == nil {
-				written = append(written, b.Shard)
-			}
+		if !ok[k] {
+			continue
+		}
+		// Entries count as applied in LSN order, up to the first that is
+		// neither written nor skipped (the store has failed then).
+		if applied == k {
+			applied++
+			size += it.sizes[k]
+		}
+		if b := &it.batches[i]; b.Err == nil {
+			written = append(written, b.Shard)
 		}
 	}
 	if applied > 0 {
-		s.noteApplied(first+applied-1, size, written...)
+		s.noteApplied(first+uint64(applied)-1, size, written...)
 	}
 	for _, sh := range written {
 		sh.notify()
