@@ -12,13 +12,17 @@
 // entry under the shard's lock, so journal order equals position order
 // within a shard. A record becomes readable only once its entry is durable
 // (per the fsync policy) and applied to the shard log; Ack.Wait returns then.
+// Store.AppendMany does the same for several shards at once, one entry each,
+// with one journal hand-off and one Ack (many.go).
 //
 // # Checkpoints
 //
 // When CheckpointBytes of entries have been applied since the last
-// checkpoint, and on Close, the store fsyncs every shard log written since
-// then and releases the journal up to the last applied LSN. After that the
-// journal's released segments are deleted: the shard logs hold the data.
+// checkpoint, and on Close, the store makes every shard log written since
+// then durable (an fsync each, or with many of them a flush each and one
+// syncfs of the filesystem, see syncShards) and releases the journal up to
+// the last applied LSN. After that the journal's released segments are
+// deleted or recycled: the shard logs hold the data.
 //
 // # Recovery
 //
@@ -57,8 +61,9 @@
 //
 // # Locking
 //
-// Lock order: Store.adminMu, then Store.ckptMu (Reopen), then Shard.mu, then (inside the journal's
-// Append) the journal's locks; Store.mu is a leaf. Done callbacks run on the
+// Lock order: Store.adminMu, then Store.ckptMu (Reopen), then Shard.mu (several
+// in uid order: AppendMany, Reopen), then (inside the journal's Append) the
+// journal's locks; Store.mu is a leaf. Done callbacks run on the
 // journal's goroutine and take only Store.mu and Shard.changedMu.
 //
 // Shard uids must never be reused after DeleteShard.
