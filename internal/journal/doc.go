@@ -25,8 +25,8 @@
 // crash-safely: written to "<name>.tmp", fsynced, renamed, and the directory
 // fsynced; the previous segment is fsynced before the new one is used. Leftover
 // ".tmp" files are removed on Open. Release removes whole segments, oldest
-// first, never the last one; it keeps one as "spare.tmp", which the next new
-// segment is written over (recycle.go): such a segment may hold stale bytes
+// first, never the last one; it keeps a few as "spare-<n>.tmp", which new
+// segments are written over (recycle.go): such a segment may hold stale bytes
 // after its last frame until it is sealed, and recovery cuts them as a torn
 // tail.
 //

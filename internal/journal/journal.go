@@ -164,8 +164,9 @@ type Journal struct {
 	stopped chan struct{} // closed when the commit goroutine exits
 
 	releaseMu sync.Mutex // serializes Release
-	spareMu   sync.Mutex // guards spare and the spare file (see recycle.go)
-	spare     bool       // a released segment waits at spareName for reuse
+	spareMu   sync.Mutex // guards spares, spareSeq and the spare files (see recycle.go)
+	spares    []string   // released segment files kept for reuse
+	spareSeq  uint64     // numbers spare file names
 	segMu     sync.Mutex
 	segs      []segment // guarded by segMu; oldest first; the last is active
 	totalSize int64     // guarded by segMu; sum of segs[i].size

@@ -14,8 +14,8 @@ import (
 // blocks); after overwriting blocks a file already has, it only writes the
 // data. On the disks measured that halved the fsync behind every
 // acknowledged write (about 320 µs to 160 µs for a 60 KB group). So Release
-// keeps the newest released segment as a spare, and the next segment is
-// written over it from the start.
+// keeps released segments as spares (up to maxSpares), and each new segment
+// is written over one from its start.
 //
 // A recycled file holds stale frames after what has been written. They never
 // pass for new ones: their LSNs are below the segment's first, and the
@@ -24,17 +24,24 @@ import (
 // to its written size before it is sealed (roll and Close), so sealed
 // segments hold no stale bytes.
 
-// spareName is the spare's file name; like every temporary file of the
-// journal it is removed at Open, where it would only be an optimization.
-const spareName = "spare" + tempSuffix
+// maxSpares bounds the released segments kept for reuse. A checkpoint
+// releases several segments at once (64 MiB of entries, 16 MiB segments by
+// default), and each later roll should find one.
+const maxSpares = 4
+
+// spareName is the file name of a spare; like every temporary file of the
+// journal, spares are removed at Open, where they would only be an
+// optimization.
+func spareName(n uint64) string { return fmt.Sprintf("spare-%d%s", n, tempSuffix) }
 
 // newSegmentFile returns the file for a new segment at tmp, to be written
-// from its start: the spare renamed there if there is one, else a new file.
+// from its start: a spare renamed there if there is one, else a new file.
 func (j *Journal) newSegmentFile(tmp string) (f vfs.File, recycled bool, err error) {
 	j.spareMu.Lock()
-	if j.spare {
-		j.spare = false
-		err := j.fs.Rename(path.Join(j.dir, spareName), tmp)
+	if n := len(j.spares); n > 0 {
+		spare := j.spares[n-1]
+		j.spares = j.spares[:n-1]
+		err := j.fs.Rename(path.Join(j.dir, spare), tmp)
 		j.spareMu.Unlock()
 		if err == nil {
 			if f, err := j.fs.OpenWrite(tmp); err == nil {
@@ -52,15 +59,17 @@ func (j *Journal) newSegmentFile(tmp string) (f vfs.File, recycled bool, err err
 	return f, false, nil
 }
 
-// retire removes a released segment's name, keeping the file as the spare if
-// there is none yet.
+// retire removes a released segment's name, keeping the file as a spare if
+// there are fewer than maxSpares.
 func (j *Journal) retire(name string) error {
 	p := path.Join(j.dir, name)
 	j.spareMu.Lock()
 	defer j.spareMu.Unlock()
-	if !j.spare {
-		if err := j.fs.Rename(p, path.Join(j.dir, spareName)); err == nil {
-			j.spare = true
+	if len(j.spares) < maxSpares {
+		j.spareSeq++
+		spare := spareName(j.spareSeq)
+		if err := j.fs.Rename(p, path.Join(j.dir, spare)); err == nil {
+			j.spares = append(j.spares, spare)
 			return nil
 		}
 	}
