@@ -240,7 +240,7 @@ func peerHeader(o loadgen.Options, peers string) string {
 	}
 	return fmt.Sprintf("Peers: kinesalite %s (in memory; its LevelDB mode, `--path`, for the restart rows), kinesis-local %s (kinesis-mock's npm build, in memory), "+
 		"both with no CREATING/DELETING delay and a shard limit of 30000; ceiling: a Go server that decodes PutRecords with encoding/json and answers, storing nothing. "+
-		"Slow peers run shorter scenarios with smaller N (see the notes). Run mode: %s; the ratios are Riffle's figure over the peer's (for rows marked lower is better, under 1 is better for Riffle).",
+		"Timed scenarios run as long for every target; slow peers get smaller N in the others (see the notes). Run mode: %s; the ratios are Riffle's figure over the peer's (for rows marked lower is better, under 1 is better for Riffle).",
 		ver("kinesalite"), ver("kinesis-local"), mode)
 }
 
