@@ -69,6 +69,12 @@ func (j *Journal) retire(name string) error {
 		j.spareSeq++
 		spare := spareName(j.spareSeq)
 		if err := j.fs.Rename(p, path.Join(j.dir, spare)); err == nil {
+			// The old name must be gone durably before the file is written
+			// over: else a crash could leave it naming a segment whose
+			// header says otherwise.
+			if err := j.fs.SyncDir(j.dir); err != nil {
+				return j.fail(fmt.Errorf("journal: sync dir after release: %w", err))
+			}
 			j.spares = append(j.spares, spare)
 			return nil
 		}
