@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
 )
 
 // Frozen format constants; see the package documentation.
@@ -76,14 +77,8 @@ func batchSize(recs []Record) int {
 	return n
 }
 
-func uvarintLen(x uint64) int {
-	n := 1
-	for x >= 0x80 {
-		x >>= 7
-		n++
-	}
-	return n
-}
+// uvarintLen is the length of x as a uvarint: 7 bits a byte, at least one.
+func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
 
 // appendBatch appends the frame of recs (at least one record, consecutive
 // positions, non-decreasing arrivals) to dst.
