@@ -10,15 +10,11 @@ package store
 // commit goroutine waits when it is full.
 const applyQueueLen = 8192
 
-// applyItem is one durable journal entry to apply, the entries of an
-// AppendMany (many; lsn is the last one's), or a barrier.
+// applyItem is the durable entries of an AppendMany (lsn is the last one's),
+// or a barrier.
 type applyItem struct {
-	sh      *Shard
-	lsn     uint64
-	recs    []Record
-	size    int
-	ack     *Ack
 	many    *manyItem
+	lsn     uint64
 	barrier chan struct{} // closed once every earlier item is applied
 }
 
@@ -32,11 +28,7 @@ func (s *Store) startApplier() {
 				close(it.barrier)
 				continue
 			}
-			if it.many != nil {
-				s.applyMany(it.many, it.lsn, nil)
-				continue
-			}
-			it.sh.apply(it.lsn, it.recs, it.size, nil, it.ack)
+			s.applyMany(it.many, it.lsn, nil)
 		}
 	}()
 }

@@ -14,8 +14,8 @@ import (
 // them at once. Appended one by one, each shard's batch cost its own Ack,
 // journal callback, applier hand-off and checkpoint bookkeeping, several
 // times the cost of its records. AppendMany keeps one journal entry per
-// shard (so the journal format and recovery are Append's) but pays the rest
-// once per call.
+// shard (the journal format of a single shard's append, and its recovery)
+// but pays the rest once per call. Shard.Append is AppendMany of one batch.
 
 // Batch is one shard's records in an AppendMany.
 type Batch struct {

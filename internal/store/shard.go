@@ -76,64 +76,9 @@ func (a *Ack) Done() <-chan struct{} { return a.done }
 // and non-decreasing arrival times (max of the previous and Now), writing
 // them into recs, and enqueues them to the journal. It returns at once; the
 // caller must not modify recs until the Ack completes. An empty batch
-// completes at once.
+// completes at once. It is AppendMany of one batch.
 func (sh *Shard) Append(recs []Record) *Ack {
-	ack := newAck()
-	if len(recs) == 0 {
-		ack.complete(nil)
-		return ack
-	}
-	if size := entrySize(recs); size > journal.MaxEntryBytes {
-		ack.complete(fmt.Errorf("%w: %d bytes, max %d", ErrBatchTooLarge, size, journal.MaxEntryBytes))
-		return ack
-	}
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.deleted.Load() {
-		ack.complete(fmt.Errorf("%w: %016x", ErrShardNotFound, sh.uid))
-		return ack
-	}
-	if err := sh.s.failure(); err != nil {
-		ack.complete(err)
-		return ack
-	}
-	arrival := max(sh.lastArrival, sh.s.opts.Now().UnixMilli())
-	first := sh.nextSeq
-	for i := range recs {
-		recs[i].Seq = first + uint64(i)
-		recs[i].ArrivalMillis = arrival
-	}
-	entry := encodeEntry(make([]byte, 0, entrySize(recs)), sh.uid, first, recs)
-	sh.nextSeq += uint64(len(recs))
-	sh.lastArrival = arrival
-	sh.appendedBytes.Add(int64(len(entry)))
-	sh.s.journal().Append(entry, func(lsn uint64, err error) {
-		if err != nil {
-			// A failed or closed journal (the callback may then run on
-			// this goroutine, after the applier stopped): nothing to write,
-			// only the Ack to complete.
-			sh.apply(lsn, recs, len(entry), err, ack)
-			return
-		}
-		sh.s.applyQ <- applyItem{sh: sh, lsn: lsn, recs: recs, size: len(entry), ack: ack}
-	})
-	return ack
-}
-
-// apply runs on the applier (or, after a journal error, the journal's commit
-// goroutine), in LSN order, once the entry is durable: it writes the records
-// to the shard log and completes the Ack.
-func (sh *Shard) apply(lsn uint64, recs []Record, size int, err error, ack *Ack) {
-	applied, err := sh.write(lsn, recs, err)
-	if applied {
-		if err == nil {
-			sh.s.noteApplied(lsn, size, sh)
-			sh.notify()
-		} else {
-			sh.s.noteApplied(lsn, size)
-		}
-	}
-	ack.complete(err)
+	return sh.s.AppendMany([]Batch{{Shard: sh, Recs: recs}})
 }
 
 // write writes the records of the durable entry lsn (or one the journal
