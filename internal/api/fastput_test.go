@@ -23,7 +23,7 @@ func generalPutRecords(body []byte) (*engine.PutRecordsInput, error) {
 
 func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
 	accepted := []string{
-		string(putRecordsBody("s", 500, 100)),
+		string(putRecordsBody("s", 0, 500, 100)),
 		`{"StreamName":"s","Records":[{"Data":"","PartitionKey":"k"}]}`,
 		`{ "Records" : [ {"PartitionKey":"k", "Data":"aGk=", "ExplicitHashKey":"0"} ] , "StreamName" : "a.b-c_D" }`,
 		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"340282366920938463463374607431768211455"}]}`,
@@ -55,7 +55,7 @@ func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
 		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"}],}`,
 		`{"StreamName":"s"}`,
 		`{"StreamName":"s","StreamName":"t","Records":[{"Data":"aGk=","PartitionKey":"k"}]}`,
-		string(putRecordsBody("s", 501, 1)),
+		string(putRecordsBody("s", 0, 501, 1)),
 		// Data is scanned to the next quote and left to the base64 decoder:
 		// escapes and raw line breaks (which the decoder would skip) still
 		// make the fast path give up.
@@ -94,7 +94,7 @@ func TestPutRecordsFastResponseMatchesTheGeneralEncoder(t *testing.T) {
 // accepts too and decodes to the same input.
 func FuzzPutRecordsFastPath(f *testing.F) {
 	f.Add([]byte(`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"12"}]}`))
-	f.Add(putRecordsBody("s", 3, 5))
+	f.Add(putRecordsBody("s", 0, 3, 5))
 	f.Add([]byte(`{"Records":[{"PartitionKey":"k","Data":""}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast, _, ok := decodePutRecordsFast(body)
