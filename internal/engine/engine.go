@@ -169,6 +169,10 @@ type stream struct {
 	// shards starting in the hash space's b-th 1/jumpBuckets are
 	// starts[jump[b]:jump[b+1]]. Nil for streams of fewer than jumpMinShards.
 	jump []int32
+	// gapless is true when the open shards cover the hash space without
+	// gaps (always, outside of tests): the shard starting last at or before
+	// a hash key then holds it, and routing need not read the shard.
+	gapless bool
 }
 
 const (
@@ -191,6 +195,10 @@ func (s *stream) index() {
 	for _, sh := range s.open {
 		s.starts = append(s.starts, sh.start)
 	}
+	s.gapless = len(s.open) > 0 && s.starts[0] == (hashKey{}) && s.open[len(s.open)-1].end == maxHashKey
+	for i := 1; i < len(s.open) && s.gapless; i++ {
+		s.gapless = s.open[i-1].end != maxHashKey && add(s.open[i-1].end, 1) == s.starts[i]
+	}
 	s.jump = nil
 	if len(s.starts) >= jumpMinShards {
 		s.jump = make([]int32, 1<<jumpBits+1)
@@ -209,8 +217,13 @@ type shardState struct {
 	stream     *stream
 	start, end hashKey
 	log        *store.Shard
-	rate       writeRate     // guarded by Engine.scaleMu
-	closedCh   chan struct{} // closed when the shard is closed, to wake subscribers
+	// uid and id are meta.UID and meta.ID, beside log: a PutRecords call
+	// spread over thousands of shards reads them for nearly every record,
+	// and meta's cache line was one more miss each time.
+	uid      uint64
+	id       string
+	rate     writeRate     // guarded by Engine.scaleMu
+	closedCh chan struct{} // closed when the shard is closed, to wake subscribers
 }
 
 // Open loads the engine's state from st, finishing any status transition a
@@ -321,7 +334,7 @@ func (e *Engine) attach(sm *streamMeta) (*stream, error) {
 func (e *Engine) newShardState(s *stream, m *shardMeta, log *store.Shard) *shardState {
 	start, _ := parseHashKey(m.StartHash)
 	end, _ := parseHashKey(m.EndHash)
-	sh := &shardState{meta: m, stream: s, start: start, end: end, log: log, closedCh: make(chan struct{})}
+	sh := &shardState{meta: m, stream: s, start: start, end: end, log: log, uid: m.UID, id: m.ID, closedCh: make(chan struct{})}
 	if m.Closed {
 		close(sh.closedCh)
 	}

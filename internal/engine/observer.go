@@ -7,7 +7,7 @@ import "time"
 // use. The engine calls them after the outcome is known.
 type Observer interface {
 	// ShardTraffic reports records written to (In) or read from (Out) one
-	// shard by one call.
+	// shard by one call (or all of a call's shards: see ShardID).
 	ShardTraffic(t ShardTraffic)
 	// Call reports one data-plane call of a stream: its operation (PutRecord,
 	// PutRecords, GetRecords), latency and whether it succeeded.
@@ -25,6 +25,9 @@ type StreamLabel struct {
 // ShardTraffic is the data one call moved through one shard.
 type ShardTraffic struct {
 	StreamLabel
+	// ShardID is empty for the writes of a PutRecords call to a stream
+	// without shard-level metrics: they are reported once, summed over the
+	// call's shards.
 	ShardID string
 	Out     bool // false: written (IncomingRecords); true: read (OutgoingRecords)
 	Records int

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/riffle-streams/riffle/internal/store"
@@ -45,6 +46,15 @@ func (e *Engine) writable(c Caller, ref StreamRef) (*stream, error) {
 
 // route returns the open shard whose hash-key range holds h.
 func (s *stream) route(h hashKey) *shardState {
+	if i := s.routeIndex(h); i >= 0 {
+		return s.open[i]
+	}
+	return nil
+}
+
+// routeIndex returns the index in s.open of the shard whose hash-key range
+// holds h, or -1.
+func (s *stream) routeIndex(h hashKey) int {
 	// Binary search for the first shard starting after h, in the contiguous
 	// starts rather than through each shard's pointer: with thousands of
 	// shards each probe was a cache miss.
@@ -64,13 +74,10 @@ func (s *stream) route(h hashKey) *shardState {
 		}
 	}
 	// open[lo-1] is the last shard starting at or before h.
-	if lo == 0 {
-		return nil
+	if lo == 0 || !s.gapless && s.open[lo-1].end.less(h) {
+		return -1
 	}
-	if sh := s.open[lo-1]; !sh.end.less(h) {
-		return sh
-	}
-	return nil
+	return lo - 1
 }
 
 // hashOf returns the hash key of a record.
@@ -165,6 +172,19 @@ func (s *stream) recordSizeError(n int, path string) error {
 // encryption is the EncryptionType reported for writes: omitted unless set.
 func (s *stream) encryption() string { return s.meta.EncryptionType }
 
+// groupSlots holds PutRecords' map from an open shard's index in its stream
+// to the shard's group in the call plus one (0: none yet), reset to zeros
+// after each call. A map keyed by shard, as this was, cost a hash and an
+// allocation per call that grew with the shards touched.
+var groupSlots sync.Pool // of *[]int32
+
+func getGroupSlots(n int) []int32 {
+	if p, _ := groupSlots.Get().(*[]int32); p != nil && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]int32, n)
+}
+
 // PutRecords writes a batch of records, each routed to its shard, and
 // returns once all are durable. Results are in request order.
 func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecordsOutput, error) {
@@ -200,28 +220,40 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		recs  []store.Record
 		index []int // request positions of recs
 		bytes int
+		at    int32 // index of sh in s.open
 	}
 	var rejected putRejections
 	groups := make([]group, 0, min(len(in.Records), len(s.open)))
-	byShard := make(map[*shardState]int, cap(groups)) // index in groups
-	where := make([]int, len(in.Records))             // index in groups, -1: rejected
+	slots := getGroupSlots(len(s.open))
+	defer func() {
+		for _, g := range groups {
+			slots[g.at] = 0
+		}
+		groupSlots.Put(&slots)
+	}()
+	where := make([]int, len(in.Records)) // index in groups, -1: rejected
 	for i, r := range in.Records {
 		h, err := hashOf(r.PartitionKey, r.ExplicitHashKey)
 		if err != nil {
 			e.mu.RUnlock()
 			return nil, err
 		}
-		sh := s.route(h)
+		at := s.routeIndex(h)
+		if at < 0 {
+			e.mu.RUnlock()
+			return nil, fmt.Errorf("engine: no open shard of stream %s holds hash key %s", s.meta.Name, h)
+		}
+		sh := s.open[at]
 		if rj := e.admitPut(sh, len(r.Data)+len(r.PartitionKey)); rj != nil { // limits.go
 			rejected = append(rejected, putRejection{i, rj, sh})
 			where[i] = -1
 			continue
 		}
-		k, ok := byShard[sh]
-		if !ok {
+		k := int(slots[at]) - 1
+		if k < 0 {
 			k = len(groups)
-			byShard[sh] = k
-			groups = append(groups, group{sh: sh})
+			slots[at] = int32(k + 1)
+			groups = append(groups, group{sh: sh, at: int32(at)})
 		}
 		where[i] = k
 		groups[k].n++
@@ -261,10 +293,14 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 	text := make([]byte, 0, len(where)*seqLen)
 	for k, g := range groups {
 		if batches[k].Err == nil {
-			text = appendRecordSeqs(text, g.sh.meta.UID, g.recs[0].Seq, len(g.recs))
+			text = appendRecordSeqs(text, g.sh.uid, g.recs[0].Seq, len(g.recs))
 		}
 	}
 	seqs := string(text)
+	// Without shard-level metrics the observer gets the call's traffic
+	// once: per shard, a call spread over thousands cost as much again.
+	perShard := len(label.ShardLevelMetrics) > 0
+	total := ShardTraffic{StreamLabel: label}
 	for k, g := range groups {
 		if batches[k].Err != nil {
 			// The outcome of these records is unknown to the client either
@@ -276,10 +312,17 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			continue
 		}
 		for _, i := range g.index {
-			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.meta.ID, SequenceNumber: seqs[:seqLen]}
+			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.id, SequenceNumber: seqs[:seqLen]}
 			seqs = seqs[seqLen:]
 		}
-		e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: g.sh.meta.ID, Records: len(g.recs), Bytes: g.bytes})
+		if perShard {
+			e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: g.sh.id, Records: len(g.recs), Bytes: g.bytes})
+		}
+		total.Records += len(g.recs)
+		total.Bytes += g.bytes
+	}
+	if !perShard && total.Records > 0 {
+		e.cfg.Observer.ShardTraffic(total)
 	}
 	e.cfg.Observer.Call(CallMeasure{StreamLabel: label, Op: "PutRecords", Latency: time.Since(start), OK: true,
 		Records: len(in.Records), Bytes: size, FailedRecords: out.FailedRecordCount})

@@ -33,7 +33,10 @@ type Shard struct {
 
 	changedMu sync.Mutex
 	changed   chan struct{} // guarded by changedMu; closed and replaced on new records
-	watched   bool          // guarded by changedMu; changed was handed out since it was made
+	// watched is set (under changedMu) when changed is handed out, and
+	// cleared when it is closed: notify reads it without the lock, which
+	// a write spread over thousands of unwatched shards took for each.
+	watched atomic.Bool
 }
 
 func newShard(s *Store, uid uint64, l *shardlog.Log) *Shard {
@@ -113,11 +116,16 @@ func (sh *Shard) write(lsn uint64, recs []Record, jerr error) (applied bool, err
 // most shards of a busy node have no reader waiting, and a new channel per
 // applied batch was a measurable share of a many-shard write load.
 func (sh *Shard) notify() {
+	if !sh.watched.Load() {
+		// Records applied before this load are visible to a reader that
+		// calls Changed after it, so that reader misses nothing.
+		return
+	}
 	sh.changedMu.Lock()
-	if sh.watched {
+	if sh.watched.Load() {
 		close(sh.changed)
 		sh.changed = make(chan struct{})
-		sh.watched = false
+		sh.watched.Store(false)
 	}
 	sh.changedMu.Unlock()
 }
@@ -127,7 +135,7 @@ func (sh *Shard) notify() {
 func (sh *Shard) Changed() <-chan struct{} {
 	sh.changedMu.Lock()
 	defer sh.changedMu.Unlock()
-	sh.watched = true
+	sh.watched.Store(true)
 	return sh.changed
 }
 
