@@ -285,7 +285,6 @@ func TestExpiredClosedShardsDropOut(t *testing.T) {
 	})
 }
 
-// dirBytes is the total size of the files under dir.
 // dirBytes is the size of the files under dir, but for the journal's spare
 // segments: released segments it keeps (a few, whatever the data) to reuse.
 func dirBytes(t *testing.T, fs vfs.FS, dir string) int64 {
