@@ -15,26 +15,35 @@ import (
 // writer lock and mu are both held, so readers holding mu.RLock see a
 // consistent segment.
 type segment struct {
-	path        string
-	base        uint64 // position of the first record; from the header
-	prevArrival int64  // from the header
+	// Appends read and write the first fields, so they come first (see
+	// Log). Invariant: base <= next; next == base means no records.
+	base uint64 // position of the first record; from the header
+	next uint64
+	// size is the number of bytes readers may look at: the header plus
+	// whole, written frames.
+	size        int64
+	sinceIndex  int64
+	lastArrival int64 // valid when next > base
+	// index holds a sample of batch starts, at least every
+	// IndexIntervalBytes, ordered by offset (hence by seq and arrival).
+	index []indexEntry
 
+	// wb is f as a write-behind file, if it is one. Set with f and never
+	// changed, so that Log.Warm may read it without locks.
+	wb *writeBehind
 	// f is open only for the last (active) segment; readers of sealed
 	// segments open their own handle.
 	f vfs.File
 
-	// Invariant: base <= next; next == base means no records.
-	next         uint64
 	firstArrival int64 // valid when next > base
-	lastArrival  int64 // valid when next > base
-	// size is the number of bytes readers may look at: the header plus
-	// whole, written frames.
-	size int64
+	path         string
+	prevArrival  int64 // from the header
+}
 
-	// index holds a sample of batch starts, at least every
-	// IndexIntervalBytes, ordered by offset (hence by seq and arrival).
-	index      []indexEntry
-	sinceIndex int64
+// setFile makes f the file the segment is appended through.
+func (s *segment) setFile(f vfs.File) {
+	s.f = f
+	s.wb, _ = f.(*writeBehind)
 }
 
 type indexEntry struct {

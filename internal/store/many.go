@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/riffle-streams/riffle/internal/bufpool"
 	"github.com/riffle-streams/riffle/internal/journal"
@@ -128,12 +129,26 @@ func (s *Store) AppendMany(batches []Batch) *Ack {
 // variable for tests.
 var parallelApplyMin = 64
 
+// warmMin is the number of batches from which applyMany warms their shard
+// logs (shardlog.Log.Warm) before writing any: with a few shards their state
+// stays in the cache anyway. warmSink keeps the warming reads.
+const warmMin = 16
+
+var warmSink atomic.Int64
+
 // applyMany writes the batches of a durable AppendMany whose last entry is
 // lsn, then completes its Ack.
 func (s *Store) applyMany(it *manyItem, lsn uint64, jerr error) {
 	first := lsn + 1 - uint64(len(it.queued)) // meaningless if jerr != nil: nothing is applied then
 	ok := make([]bool, len(it.queued))
 	write := func(from, to int) {
+		if to-from >= warmMin {
+			warm := 0
+			for k := from; k < to; k++ {
+				warm += it.batches[it.queued[k]].Shard.log().Warm()
+			}
+			warmSink.Add(int64(warm))
+		}
 		for k := from; k < to; k++ {
 			b := &it.batches[it.queued[k]]
 			ok[k], b.Err = b.Shard.write(first+uint64(k), b.Recs, jerr)
