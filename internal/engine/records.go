@@ -214,8 +214,12 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 	// Route and admit every record in request order, then group the admitted
 	// ones by shard (request order within each group) in slices sized once:
 	// this loop runs for every record a producer sends.
+	// A group copies its shard's uid and id: read again after the journal
+	// wait, a call's shards (hundreds, when spread) had left the cache.
 	type group struct {
 		sh    *shardState
+		uid   uint64
+		id    string
 		n     int
 		recs  []store.Record
 		index []int // request positions of recs
@@ -232,16 +236,23 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		groupSlots.Put(&slots)
 	}()
 	where := make([]int, len(in.Records)) // index in groups, -1: rejected
+	// Hashes first, routes after: a route is a few dependent loads, cache
+	// misses when the stream has thousands of shards, and with the hashing
+	// out of the loop the processor overlaps the misses of many records.
+	hashes := make([]hashKey, len(in.Records))
 	for i, r := range in.Records {
 		h, err := hashOf(r.PartitionKey, r.ExplicitHashKey)
 		if err != nil {
 			e.mu.RUnlock()
 			return nil, err
 		}
-		at := s.routeIndex(h)
+		hashes[i] = h
+	}
+	for i, r := range in.Records {
+		at := s.routeIndex(hashes[i])
 		if at < 0 {
 			e.mu.RUnlock()
-			return nil, fmt.Errorf("engine: no open shard of stream %s holds hash key %s", s.meta.Name, h)
+			return nil, fmt.Errorf("engine: no open shard of stream %s holds hash key %s", s.meta.Name, hashes[i])
 		}
 		sh := s.open[at]
 		if rj := e.admitPut(sh, len(r.Data)+len(r.PartitionKey)); rj != nil { // limits.go
@@ -253,7 +264,7 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		if k < 0 {
 			k = len(groups)
 			slots[at] = int32(k + 1)
-			groups = append(groups, group{sh: sh, at: int32(at)})
+			groups = append(groups, group{sh: sh, uid: sh.uid, id: sh.id, at: int32(at)})
 		}
 		where[i] = k
 		groups[k].n++
@@ -293,7 +304,7 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 	text := make([]byte, 0, len(where)*seqLen)
 	for k, g := range groups {
 		if batches[k].Err == nil {
-			text = appendRecordSeqs(text, g.sh.uid, g.recs[0].Seq, len(g.recs))
+			text = appendRecordSeqs(text, g.uid, g.recs[0].Seq, len(g.recs))
 		}
 	}
 	seqs := string(text)
@@ -312,11 +323,11 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 			continue
 		}
 		for _, i := range g.index {
-			out.Records[i] = PutRecordsResultEntry{ShardId: g.sh.id, SequenceNumber: seqs[:seqLen]}
+			out.Records[i] = PutRecordsResultEntry{ShardId: g.id, SequenceNumber: seqs[:seqLen]}
 			seqs = seqs[seqLen:]
 		}
 		if perShard {
-			e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: g.sh.id, Records: len(g.recs), Bytes: g.bytes})
+			e.cfg.Observer.ShardTraffic(ShardTraffic{StreamLabel: label, ShardID: g.id, Records: len(g.recs), Bytes: g.bytes})
 		}
 		total.Records += len(g.recs)
 		total.Bytes += g.bytes

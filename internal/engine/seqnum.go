@@ -47,11 +47,16 @@ func (p seqPoint) put(b *[seqLen]byte) {
 
 // putDigits writes v in decimal into all of b, zero-padded on the left. Every
 // field's width holds its largest value (uids and ticks stay far below 10^16
-// and 10^13; a uint64 slot has at most 20 digits).
+// and 10^13; a uint64 slot has at most 20 digits). Most fields are mostly
+// leading zeros (a record's tick is 0), written without dividing.
 func putDigits(b []byte, v uint64) {
-	for i := len(b) - 1; i >= 0; i-- {
+	i := len(b) - 1
+	for ; i >= 0 && v != 0; i-- {
 		b[i] = byte('0' + v%10)
 		v /= 10
+	}
+	for ; i >= 0; i-- {
+		b[i] = '0'
 	}
 }
 
