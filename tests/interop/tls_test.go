@@ -186,9 +186,10 @@ func TestTLS(t *testing.T) {
 	if served := servedCert(t, ln.addr); !bytes.Contains(caPEM, pemOf(served)) {
 		t.Errorf("the server presents a certificate other than the one riffle cert prints")
 	}
-	ctx := testCtx(t, 2*time.Minute)
-
+	// Each subtest has its own deadline, so that a slow one (the Python
+	// clients on a loaded machine) cannot use up the time of the next.
 	t.Run("sdk-http1", func(t *testing.T) {
+		ctx := testCtx(t, time.Minute)
 		rec := &protoLog{rt: httpsTransport(t, caPEM, false)}
 		putAndGet(t, ctx, sdkOver("https://127.0.0.1:"+ln.port(), rec), "tls-http1")
 		if p := rec.seen(); len(p) != 1 || p["HTTP/1.1"] == 0 {
@@ -196,6 +197,7 @@ func TestTLS(t *testing.T) {
 		}
 	})
 	t.Run("sdk-h2", func(t *testing.T) {
+		ctx := testCtx(t, time.Minute)
 		rec := &protoLog{rt: httpsTransport(t, caPEM, true)}
 		putAndGet(t, ctx, sdkOver("https://localhost:"+ln.port(), rec), "tls-h2")
 		if p := rec.seen(); len(p) != 1 || p["HTTP/2.0"] == 0 {
@@ -203,6 +205,7 @@ func TestTLS(t *testing.T) {
 		}
 	})
 	t.Run("untrusted", func(t *testing.T) {
+		ctx := testCtx(t, time.Minute)
 		// Without the certificate, a client must refuse the server: proof
 		// that the trusted runs above really verified it.
 		_, err := sdkOver("https://localhost:"+ln.port(), &http.Transport{}).ListStreams(ctx, &kinesis.ListStreamsInput{})
@@ -224,6 +227,7 @@ func TestTLS(t *testing.T) {
 		}
 	})
 	t.Run("aws-cli", func(t *testing.T) {
+		ctx := testCtx(t, time.Minute)
 		caFile := filepath.Join(t.TempDir(), "ca.pem")
 		if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
 			t.Fatal(err)
@@ -279,6 +283,7 @@ func TestTLS(t *testing.T) {
 		}{{"h1", &http.Transport{}, "HTTP/1.1"}, {"h2c", h2c, "HTTP/2.0"}} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
+				ctx := testCtx(t, time.Minute)
 				rec := &protoLog{rt: tc.rt}
 				putAndGet(t, ctx, sdkOver(s.endpoint, rec), "plain-"+tc.name)
 				if p := rec.seen(); len(p) != 1 || p[tc.proto] == 0 {
