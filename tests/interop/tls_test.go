@@ -122,7 +122,7 @@ func sdkOver(endpoint string, rt http.RoundTripper) *kinesis.Client {
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDINTEROP", "interop-secret", ""),
 		RetryMaxAttempts: 1,
-		HTTPClient:       &http.Client{Transport: rt, Timeout: 30 * time.Second},
+		HTTPClient:       &http.Client{Transport: ownBody{rt}, Timeout: 30 * time.Second},
 	})
 }
 
