@@ -14,12 +14,11 @@ import (
 // with the large buffers pooled (bufpool). So the collector runs at 200, but
 // under a soft memory limit of gcSoftLimit, or twice the live heap if that
 // is more: small heaps get the cheaper collection, resident memory stays
-// under about 100 MiB while the live heap allows it (the runtime's own
-// stacks and fragmentation come on top of the limit: at 96 MiB a read-back
-// of 1M records left 96 to 108 MiB resident, at 80 MiB 90 MiB, with no
-// slower drain), and a large live heap
+// under about 100 MiB while the live heap allows it, and a large live heap
 // (tens of thousands of shards) is collected as at GOGC 100 rather than
-// thrashing against a fixed limit.
+// thrashing against a fixed limit. The limit leaves room for what the
+// runtime holds outside it: at 96 MiB a read-back of 1M records left 96 to
+// 108 MiB resident, at 80 MiB 90 MiB, with the drain no slower.
 const (
 	gcPercent   = 200
 	gcSoftLimit = 80 << 20
