@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"github.com/riffle-streams/riffle/internal/bufpool"
 	"reflect"
 	"testing"
 	"time"
@@ -70,6 +71,71 @@ func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
 	}
 }
 
+// generalPutRecord is generalPutRecords for PutRecord.
+func generalPutRecord(body []byte) (*engine.PutRecordInput, error) {
+	req, err := apimodel.Decode("PutRecord", body)
+	if err != nil {
+		return nil, err
+	}
+	in := new(engine.PutRecordInput)
+	return in, bind(in, req)
+}
+
+func TestPutRecordFastPathAgreesWithTheGeneralPath(t *testing.T) {
+	for _, body := range []string{
+		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k"}`,
+		`{"StreamName":"s","Data":"","PartitionKey":"k"}`,
+		` { "PartitionKey" : "k", "ExplicitHashKey":"0", "Data":"aGk=" , "StreamName":"a.b-c_D" } `,
+		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"340282366920938463463374607431768211455"}`,
+	} {
+		fast, data, ok := decodePutRecordFast([]byte(body))
+		if !ok {
+			t.Errorf("fast path gave up on %s", body)
+			continue
+		}
+		general, err := generalPutRecord([]byte(body))
+		if err != nil || !reflect.DeepEqual(fast, general) {
+			t.Errorf("%s: fast %+v, general %+v (%v)", body, fast, general, err)
+		}
+		bufpool.Put(data)
+	}
+	for _, body := range []string{
+		`{"Data":"aGk=","PartitionKey":"k"}`, // no StreamName: the general path names what is missing
+		`{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s","Data":"aGk=","PartitionKey":"k"}`,
+		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k","SequenceNumberForOrdering":"1"}`,
+		`{"StreamName":"s","StreamName":"t","Data":"aGk=","PartitionKey":"k"}`,
+		`{"StreamName":"s","Data":"aGk=","Data":"aGk=","PartitionKey":"k"}`,
+		`{"StreamName":"s","Data":"aGk="}`,
+		`{"StreamName":"s","Data":"aGk","PartitionKey":"k"}`,
+		`{"StreamName":"s","Data":"aGk\u003d","PartitionKey":"k"}`,
+		"{\"StreamName\":\"s\",\"Data\":\"aG\nk=\",\"PartitionKey\":\"k\"}",
+		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k"} {}`,
+		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k",}`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"}]}`,
+	} {
+		if _, _, ok := decodePutRecordFast([]byte(body)); ok {
+			t.Errorf("fast path accepted %s", body)
+		}
+	}
+}
+
+func TestPutRecordFastResponseMatchesTheGeneralEncoder(t *testing.T) {
+	for _, out := range []*engine.PutRecordOutput{
+		{ShardId: "shardId-000000000003", SequenceNumber: "49590338271490256608559692538361571095921575989136588898", EncryptionType: "NONE"},
+		{ShardId: "shardId-000000000000", SequenceNumber: "4900", EncryptionType: "KMS"},
+		{ShardId: "shardId-000000000000", SequenceNumber: "4900"},
+	} {
+		v, _ := render(reflect.ValueOf(out))
+		general, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fast := appendPutRecordOutput(nil, out); string(fast) != string(general) {
+			t.Errorf("fast %s\ngeneral %s", fast, general)
+		}
+	}
+}
+
 func TestPutRecordsFastResponseMatchesTheGeneralEncoder(t *testing.T) {
 	out := &engine.PutRecordsOutput{FailedRecordCount: 1, EncryptionType: "KMS", Records: []engine.PutRecordsResultEntry{
 		{SequenceNumber: "4900", ShardId: "shardId-000000000000"},
@@ -90,23 +156,29 @@ func TestPutRecordsFastResponseMatchesTheGeneralEncoder(t *testing.T) {
 	}
 }
 
-// FuzzPutRecordsFastPath: whatever the fast path accepts, the general path
-// accepts too and decodes to the same input.
+// FuzzPutRecordsFastPath: whatever a fast path (PutRecords or PutRecord)
+// accepts, the general path accepts too and decodes to the same input.
 func FuzzPutRecordsFastPath(f *testing.F) {
 	f.Add([]byte(`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"12"}]}`))
 	f.Add(putRecordsBody("s", 0, 3, 5))
 	f.Add([]byte(`{"Records":[{"PartitionKey":"k","Data":""}]}`))
+	f.Add([]byte(`{"StreamName":"s","Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"12"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		fast, _, ok := decodePutRecordsFast(body)
-		if !ok {
-			return
+		same := func(fast, general any, err error) {
+			if err != nil {
+				t.Fatalf("fast path accepted what the general path refuses (%v): %q", err, body)
+			}
+			if !reflect.DeepEqual(fast, general) {
+				t.Fatalf("decodings differ for %q:\nfast    %+v\ngeneral %+v", body, fast, general)
+			}
 		}
-		general, err := generalPutRecords(body)
-		if err != nil {
-			t.Fatalf("fast path accepted what the general path refuses (%v): %q", err, body)
+		if fast, _, ok := decodePutRecordsFast(body); ok {
+			general, err := generalPutRecords(body)
+			same(fast, general, err)
 		}
-		if !reflect.DeepEqual(fast, general) {
-			t.Fatalf("decodings differ for %q:\nfast    %+v\ngeneral %+v", body, fast, general)
+		if fast, _, ok := decodePutRecordFast(body); ok {
+			general, err := generalPutRecord(body)
+			same(fast, general, err)
 		}
 	})
 }

@@ -177,21 +177,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 			return writeError(w, aerr)
 		}
 	}
-	if opName == "PutRecords" && !isCBOR(r) {
-		if in, data, ok := decodePutRecordsFast(body); ok {
-			// The decoded input copies what it needs of the body.
-			bufpool.Put(bodyBuf)
-			defer bufpool.Put(data)
-			if h.opts.Auth != nil {
-				// The fast path never takes a StreamARN, so the stream name
-				// is all authorization needs of the request.
-				var aerr *apiError
-				if r, aerr = h.authorize(r, opName, map[string]any{"StreamName": in.StreamName}); aerr != nil {
-					return writeError(w, aerr)
-				}
-			}
-			return h.putRecordsFast(w, r, in) // returns once the records are stored, so data is free after it
-		}
+	if status, errType, ok := h.serveFast(w, r, opName, bodyBuf); ok {
+		return status, errType
 	}
 	req, err := decodeRequest(r, opName, body)
 	if err != nil {
@@ -221,11 +208,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName string) (
 	}
 	out, err := fn(engine.WithCaller(r.Context(), callerOf(r)), req)
 	if err != nil {
-		ae := toAPIError(err)
-		if ae.Status == http.StatusInternalServerError {
-			h.opts.Logger.Error("operation failed", "op", opName, "err", err)
-		}
-		return writeError(w, ae)
+		return h.operationError(w, opName, err)
 	}
 	if g, ok := out.(*engine.GetRecordsOutput); ok && !respondsCBOR(w) {
 		buf := getResponseBuffer(getRecordsSize(g))
