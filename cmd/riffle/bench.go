@@ -37,6 +37,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 0, "length of each throughput scenario (default 5s, 2s with --quick)")
 	latencyN := fs.Int("latency-calls", 0, "PutRecord calls in the latency scenario (default 2000, 1000 with --quick)")
 	out := fs.String("out", "", "append the results as Markdown to this file (e.g. docs/benchmarks.md)")
+	fs.StringVar(&o.ProfileDir, "profile", "", "with --spawn or --compare: save a CPU profile of the Riffle server over each throughput scenario in this directory (go tool pprof)")
 	serveCeiling := fs.String("serve-ceiling", "", "run the ceiling server (decode-only PutRecords, no storage) on this address and nothing else")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -67,6 +68,16 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "riffle bench: --compare needs --peers DIR (scripts/bench-compare.sh installs them)")
 		return 2
 	}
+	if o.ProfileDir != "" {
+		if !*spawn && !*compare {
+			fmt.Fprintln(stderr, "riffle bench: --profile needs --spawn or --compare (a server this run starts)")
+			return 2
+		}
+		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "riffle bench: --profile: %v\n", err)
+			return 1
+		}
+	}
 	o.Progress = stderr
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -88,13 +99,13 @@ func bench(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "riffle bench: %v\n", err)
 			return 1
 		}
-		t, err := startTarget(ctx, loadgen.RiffleSpec(exe), o.Scale, o.Progress)
+		spec := riffleSpec(exe, o)
+		t, err := startTarget(ctx, spec, o.Scale, o.Progress)
 		if err != nil {
 			fmt.Fprintf(stderr, "riffle bench: %v\n", err)
 			return 1
 		}
-		spec := loadgen.RiffleSpec(exe)
-		t.RestartSpec, t.Subscribe, t.Metrics = &spec, true, true
+		t.RestartSpec, t.Subscribe, t.Metrics, t.Profile = &spec, true, true, o.ProfileDir != ""
 		runs = append(runs, loadgen.TargetResults{Target: "riffle", Results: loadgen.RunTarget(ctx, o, t)})
 		t.Proc.Close()
 	default:
@@ -178,11 +189,11 @@ func compareRun(ctx context.Context, o loadgen.Options, peers string, names []st
 		var spec loadgen.ServerSpec
 		var restart *loadgen.ServerSpec
 		restartSkip := ""
-		subscribe, metrics, readBack := false, false, true
+		subscribe, metrics, readBack, profile := false, false, true, false
 		switch name {
 		case "riffle":
-			spec = loadgen.RiffleSpec(exe)
-			restart, subscribe, metrics = &spec, true, true
+			spec = riffleSpec(exe, o)
+			restart, subscribe, metrics, profile = &spec, true, true, o.ProfileDir != ""
 		case "ceiling":
 			spec = loadgen.CeilingSpec(exe)
 			readBack, restartSkip = false, "the ceiling server stores nothing"
@@ -205,7 +216,7 @@ func compareRun(ctx context.Context, o loadgen.Options, peers string, names []st
 			runs = append(runs, loadgen.TargetResults{Target: name, Results: []loadgen.Result{{Key: "ready-empty", Scenario: "start-up: process start to ready, empty", Err: err.Error()}}})
 			continue
 		}
-		t.RestartSpec, t.RestartSkip, t.Subscribe, t.Metrics, t.ReadBack = restart, restartSkip, subscribe, metrics, readBack
+		t.RestartSpec, t.RestartSkip, t.Subscribe, t.Metrics, t.ReadBack, t.Profile = restart, restartSkip, subscribe, metrics, readBack, profile
 		runs = append(runs, loadgen.TargetResults{Target: name, Results: loadgen.RunTarget(ctx, o, t)})
 		t.Proc.Close()
 		if ctx.Err() != nil {
@@ -216,6 +227,15 @@ func compareRun(ctx context.Context, o loadgen.Options, peers string, names []st
 		return nil, errors.New("--targets must start with riffle: ratios are Riffle's to each peer")
 	}
 	return runs, nil
+}
+
+// riffleSpec is the Riffle server of a run: with --profile, one that serves
+// its CPU profile.
+func riffleSpec(exe string, o loadgen.Options) loadgen.ServerSpec {
+	if o.ProfileDir != "" {
+		return loadgen.RiffleSpec(exe, "--pprof")
+	}
+	return loadgen.RiffleSpec(exe)
 }
 
 // peerHeader names the peers' versions and settings for the report.

@@ -29,6 +29,9 @@ type Ops struct {
 	// of engine.FaultTypes; empty means all).
 	FaultRate  float64
 	FaultTypes string
+	// Pprof serves Go's runtime profiles at /debug/pprof/ to loopback
+	// clients, for `riffle bench --profile` and `go tool pprof`.
+	Pprof bool
 
 	// ConfigFile is the YAML or JSON file read for settings not given as
 	// flags or RIFFLE_* variables.
@@ -68,6 +71,7 @@ func (c *Config) bindOps(fs *flag.FlagSet) {
 	fs.BoolVar(&c.EnforceLimits, "enforce-limits", c.EnforceLimits, "enforce Kinesis's limits: per shard 1 MiB/s and 1,000 records/s in, 2 MiB/s and 5 GetRecords/s out; API rates (changeable at run time: PUT /admin/limits)")
 	fs.Float64Var(&c.FaultRate, "fault-rate", c.FaultRate, "probability (0 to 1) that a data-plane call or PutRecords entry fails, to test retries (changeable at run time: PUT /admin/faults)")
 	fs.StringVar(&c.FaultTypes, "fault-types", c.FaultTypes, "faults injected at --fault-rate, comma-separated: "+strings.Join(faultTypes, ",")+" (default all)")
+	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "serve Go's runtime profiles (net/http/pprof) at /debug/pprof/ to loopback clients")
 	fs.StringVar(&c.ConfigFile, flagConfig, c.ConfigFile, "YAML or JSON file of settings, keyed by flag name; flags and RIFFLE_* variables override it")
 	fs.Var((*printFormat)(&c.PrintConfig), flagPrintConfig, "print the effective configuration as YAML (or --print-config=json) and exit")
 	fs.StringVar(&c.InitFile, "init", c.InitFile, "YAML or JSON file of streams and consumers to create at start if absent")

@@ -29,6 +29,9 @@ type Options struct {
 	Scale       Scale // Riffle's (and an external endpoint's) scale
 	Quick       bool  // smaller N for the memory and start-up scenarios
 	Progress    io.Writer
+	// ProfileDir, when set, receives a CPU profile of each target that
+	// serves /debug/pprof/ (Target.Profile) over each throughput scenario.
+	ProfileDir string
 }
 
 // Scale sets how much work each scenario does against one target; slow

@@ -1,9 +1,12 @@
 package loadgen
 
 import (
+	"compress/gzip"
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,11 +22,17 @@ import (
 // startRiffle runs an in-memory Riffle in this process and returns its
 // endpoint.
 func startRiffle(t *testing.T) string {
+	return startRiffleWith(t, func(*config.Config) {})
+}
+
+// startRiffleWith is startRiffle with edit applied to the configuration.
+func startRiffleWith(t *testing.T, edit func(*config.Config)) string {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.InMemory = true
 	cfg.ShardLimit = 1000
+	edit(&cfg)
 	srv, err := server.New(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("start server: %v", err)
@@ -85,6 +94,38 @@ func TestScenariosVerifyReadBack(t *testing.T) {
 	md := Markdown([]TargetResults{{Target: "riffle", Results: results}}, "")
 	if !strings.Contains(md, "| PutRecords 50 x 100 B, 3 producers, 4 shards |") {
 		t.Errorf("markdown lacks the PutRecords row:\n%s", md)
+	}
+}
+
+// TestProfilesThroughputScenarios: with a ProfileDir, a throughput
+// scenario against a server with --pprof saves the server's CPU profile
+// over it and says where in its note.
+func TestProfilesThroughputScenarios(t *testing.T) {
+	o := smallOptions()
+	o.ProfileDir = t.TempDir()
+	endpoint := startRiffleWith(t, func(c *config.Config) { c.Pprof = true })
+	r := &runner{o: o, c: Client(endpoint, false),
+		t: &Target{Name: "riffle", Endpoint: endpoint, Scale: o.Scale, ReadBack: true, Profile: true}}
+	res, _, _ := r.putScenario(context.Background(), 100, 1)
+	if res.Failed() {
+		t.Fatalf("%s failed: %s", res.Scenario, res.Err)
+	}
+	path := filepath.Join(o.ProfileDir, "riffle-01-put-100-1.pprof")
+	if !strings.Contains(res.Note, "; CPU profile "+path) {
+		t.Errorf("note %q does not name %s", res.Note, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// A CPU profile is a gzipped protocol buffer.
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s is not a profile: %v", path, err)
+	}
+	if n, err := io.Copy(io.Discard, zr); err != nil || n == 0 {
+		t.Fatalf("%s: %d bytes, %v", path, n, err)
 	}
 }
 

@@ -268,12 +268,14 @@ func (t *tailBuffer) String() string {
 }
 
 // RiffleSpec starts `exe serve` (exe is a riffle binary) with fsync on every
-// put and a shard limit that fits the 10,000-shard scenario.
-func RiffleSpec(exe string) ServerSpec {
+// put and a shard limit that fits the 10,000-shard scenario, and with the
+// given further flags (--pprof).
+func RiffleSpec(exe string, flags ...string) ServerSpec {
 	return ServerSpec{Name: "riffle", ReadyPath: "/readyz", Durable: true, Metrics: true,
 		Command: func(port int, dir string) *exec.Cmd {
-			return exec.Command(exe, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", dir,
-				"--fsync", "always", "--shard-limit", "30000", "--log-level", "warn")
+			args := []string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", dir,
+				"--fsync", "always", "--shard-limit", "30000", "--log-level", "warn"}
+			return exec.Command(exe, append(args, flags...)...)
 		}}
 }
 
@@ -369,4 +371,31 @@ func scrapeFsync(endpoint string) (count float64, sum float64, err error) {
 		return 0, 0, errors.New("metrics: no riffle_store_fsync_duration_seconds")
 	}
 	return count, sum, nil
+}
+
+// fetchProfile saves the CPU profile of the server at endpoint over the
+// next secs seconds to path.
+func fetchProfile(ctx context.Context, endpoint string, secs int, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", endpoint, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		return fmt.Errorf("GET /debug/pprof/profile: %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	return f.Close()
 }

@@ -3,6 +3,8 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"math"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -33,6 +35,9 @@ type Target struct {
 	RestartSkip string
 	// Metrics is true when the server exposes Riffle's /metrics.
 	Metrics bool
+	// Profile is true when the server serves Go's CPU profile at
+	// /debug/pprof/profile (Riffle with --pprof).
+	Profile bool
 }
 
 // scenarioTimeout bounds each scenario, so that a peer that hangs costs a
@@ -40,10 +45,11 @@ type Target struct {
 const scenarioTimeout = 5 * time.Minute
 
 type runner struct {
-	o   Options
-	t   *Target
-	c   *kinesis.Client
-	res []Result
+	o        Options
+	t        *Target
+	c        *kinesis.Client
+	res      []Result
+	profiles int // CPU profiles taken so far; numbers their files
 }
 
 func (r *runner) add(res ...Result) {
@@ -81,6 +87,29 @@ func (r *runner) fsyncs() (float64, float64) {
 		fmt.Fprintf(r.o.Progress, "  [%s] fsync metrics: %v\n", r.t.Name, err)
 	}
 	return n, s
+}
+
+// profile starts taking the server's CPU profile for the length of a
+// throughput scenario (whole seconds, at least one), if Options.ProfileDir
+// is set and the target serves one. The returned function waits for it,
+// saves it as <ProfileDir>/<target>-<n>-<key>.pprof (n in the order taken)
+// and returns a note for the scenario's result: where the profile is, or
+// why there is none.
+func (r *runner) profile(ctx context.Context, key string) (wait func() string) {
+	if r.o.ProfileDir == "" || !r.t.Profile {
+		return func() string { return "" }
+	}
+	r.profiles++
+	path := filepath.Join(r.o.ProfileDir, fmt.Sprintf("%s-%02d-%s.pprof", r.t.Name, r.profiles, key))
+	secs := max(1, int(math.Round(r.t.Scale.Duration.Seconds())))
+	done := make(chan error, 1)
+	go func() { done <- fetchProfile(ctx, r.t.Endpoint, secs, path) }()
+	return func() string {
+		if err := <-done; err != nil {
+			return "; no CPU profile: " + err.Error()
+		}
+		return "; CPU profile " + path
+	}
 }
 
 func fsyncNote(n0, s0, n1, s1 float64, acked int64) string {
@@ -178,10 +207,11 @@ func (r *runner) putScenario(ctx context.Context, size, p int) (Result, putStats
 	defer r.drop(name)
 	led := newLedger(p)
 	n0, s0 := r.fsyncs()
+	profiled := r.profile(ctx, res.Key)
 	st := putLoad(ctx, r.c, name, p, r.o.BatchSize, size, r.t.Scale.Duration, 0, led)
 	n1, s1 := r.fsyncs()
 	res.Value = float64(st.acked) / st.elapsed.Seconds()
-	res.Note = st.note() + fsyncNote(n0, s0, n1, s1, st.acked)
+	res.Note = st.note() + fsyncNote(n0, s0, n1, s1, st.acked) + profiled()
 	if st.acked == 0 {
 		res.Err = "no record acknowledged: " + st.note()
 		return res, st, readStats{}
@@ -434,9 +464,10 @@ func (r *runner) manyShards(ctx context.Context, shards int, base4 float64) Resu
 	defer r.drop(name)
 	adjacent, _, _ := r.putScenario(ctx, 100, 4)
 	led := newLedger(4)
+	profiled := r.profile(ctx, res.Key)
 	st := putLoad(ctx, r.c, name, 4, r.o.BatchSize, 100, r.t.Scale.Duration, 0, led)
 	res.Value = float64(st.acked) / st.elapsed.Seconds()
-	res.Note = fmt.Sprintf("%d shards; CreateStream to ACTIVE %.1f s; %s", shards, created.Seconds(), st.note())
+	res.Note = fmt.Sprintf("%d shards; CreateStream to ACTIVE %.1f s; %s%s", shards, created.Seconds(), st.note(), profiled())
 	if adjacent.Failed() || adjacent.Value == 0 {
 		res.Note += "; 4-shard run before it failed: " + adjacent.Err
 	} else {

@@ -108,6 +108,9 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	mets.WatchStreams(eng)
 	mux.Handle("GET /metrics", mets.Handler())
 	adminRoutes(mux, eng, log) // admin.go
+	if cfg.Pprof {
+		pprofRoutes(mux) // pprof.go
+	}
 	mux.Handle("/", api.New(eng, api.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Auth: auth}))
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
