@@ -33,14 +33,15 @@ interop:
 js-deps:
 	cd tests/interop/js && npm ci --no-audit --no-fund
 
-# Storage micro-benchmarks, then a real server loaded through the AWS SDK;
-# the results are appended to docs/benchmarks.md. BENCH_FLAGS=--quick for a
-# smaller run (1M instead of 10M records in the memory scenario, and so on);
+# Storage and request-path micro-benchmarks (the server's own cost of a
+# PutRecord, PutRecords and GetRecords call, without network or client), then
+# a real server loaded through the AWS SDK, whose results are appended to
+# docs/benchmarks.md. BENCH_FLAGS=--quick for a smaller run (1M instead of 10M records in the memory scenario, and so on);
 # BENCH_FLAGS="--profile DIR" also saves the server's CPU profile over each
 # throughput scenario in DIR (go tool pprof).
 BENCH_FLAGS ?=
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1s ./internal/journal ./internal/shardlog ./internal/store
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./internal/journal ./internal/shardlog ./internal/store ./internal/api
 	./bin/riffle bench --spawn --out docs/benchmarks.md $(BENCH_FLAGS)
 
 # Riffle against kinesalite, kinesis-local (pinned, installed from npm into a
