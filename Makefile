@@ -36,9 +36,10 @@ js-deps:
 # Storage and request-path micro-benchmarks (the server's own cost of a
 # PutRecord, PutRecords and GetRecords call, without network or client), then
 # a real server loaded through the AWS SDK, whose results are appended to
-# docs/benchmarks.md. BENCH_FLAGS=--quick for a smaller run (1M instead of 10M records in the memory scenario, and so on);
-# BENCH_FLAGS="--profile DIR" also saves the server's CPU profile over each
-# throughput scenario in DIR (go tool pprof).
+# docs/benchmarks.md. BENCH_FLAGS=--quick for a smaller run (1M instead of
+# 10M records in the memory scenario, and so on); BENCH_FLAGS="--profile DIR"
+# also saves the server's CPU profile over each throughput scenario in DIR
+# (go tool pprof).
 BENCH_FLAGS ?=
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./internal/journal ./internal/shardlog ./internal/store ./internal/api
