@@ -196,7 +196,7 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, data *[]byte
 				if n == maxPutRecordsEntries {
 					return nil, nil, false
 				}
-				e, ok := s.entry(false)
+				e, ok := s.entry(nil)
 				if !ok {
 					return nil, nil, false
 				}
@@ -263,9 +263,10 @@ func decodedLen(b []byte) int {
 // members are those of a PutRecords entry and StreamName.
 func decodePutRecordFast(body []byte) (in *engine.PutRecordInput, data *[]byte, ok bool) {
 	s := &scanner{b: body}
-	e, ok := s.entry(true)
+	var name []byte
+	e, ok := s.entry(&name)
 	s.ws()
-	if !ok || e.name == nil || s.i != len(s.b) {
+	if !ok || name == nil || s.i != len(s.b) {
 		return nil, nil, false
 	}
 	data = bufpool.Get(base64.StdEncoding.DecodedLen(len(e.data)))
@@ -275,23 +276,23 @@ func decodePutRecordFast(body []byte) (in *engine.PutRecordInput, data *[]byte, 
 		return nil, nil, false
 	}
 	in = &engine.PutRecordInput{Data: (*data)[:n:n], PartitionKey: string(e.key)}
-	in.StreamName = string(e.name)
+	in.StreamName = string(name)
 	if e.hash != nil {
 		in.ExplicitHashKey = string(e.hash)
 	}
 	return in, data, true
 }
 
-// rawEntry is one PutRecordsRequestEntry, or a PutRecord request (name set),
-// as the scanner found it: its Data still in base64, its strings aliasing
-// the request body.
+// rawEntry is one PutRecordsRequestEntry as the scanner found it: its Data
+// still in base64, its strings aliasing the request body. A PutRecords call
+// holds up to 500 of them, so its size counts.
 type rawEntry struct {
-	data, key, hash, name []byte
+	data, key, hash []byte
 }
 
-// entry reads one PutRecordsRequestEntry, or with withName a PutRecord
-// request, which may have StreamName too.
-func (s *scanner) entry(withName bool) (e rawEntry, ok bool) {
+// entry reads one PutRecordsRequestEntry, or with a non-nil name a PutRecord
+// request, whose StreamName it stores there.
+func (s *scanner) entry(name *[]byte) (e rawEntry, ok bool) {
 	if !s.consume('{') {
 		return e, false
 	}
@@ -333,10 +334,10 @@ func (s *scanner) entry(withName bool) (e rawEntry, ok bool) {
 			}
 			e.hash, seenHash = v, true
 		case "StreamName":
-			if !withName || e.name != nil || !validStreamName(v) {
+			if name == nil || *name != nil || !validStreamName(v) {
 				return e, false
 			}
-			e.name = v
+			*name = v
 		default:
 			return e, false
 		}
