@@ -348,12 +348,7 @@ func (s *scanner) entry(name *[]byte) (e rawEntry, ok bool) {
 // appendPutRecordsOutput encodes a PutRecords response as JSON, with the
 // members in the order the general encoder writes them.
 func appendPutRecordsOutput(b []byte, out *engine.PutRecordsOutput) []byte {
-	b = append(b, '{')
-	if out.EncryptionType != "" {
-		b = append(b, `"EncryptionType":`...)
-		b = appendJSONString(b, out.EncryptionType)
-		b = append(b, ',')
-	}
+	b = openWithEncryption(b, out.EncryptionType)
 	b = append(b, `"FailedRecordCount":`...)
 	b = strconv.AppendInt(b, int64(out.FailedRecordCount), 10)
 	b = append(b, `,"Records":[`...)
@@ -381,17 +376,24 @@ func appendPutRecordsOutput(b []byte, out *engine.PutRecordsOutput) []byte {
 // appendPutRecordOutput encodes a PutRecord response as JSON, with the
 // members in the order the general encoder writes them.
 func appendPutRecordOutput(b []byte, out *engine.PutRecordOutput) []byte {
-	b = append(b, '{')
-	if out.EncryptionType != "" {
-		b = append(b, `"EncryptionType":`...)
-		b = appendJSONString(b, out.EncryptionType)
-		b = append(b, ',')
-	}
+	b = openWithEncryption(b, out.EncryptionType)
 	b = append(b, `"SequenceNumber":`...)
 	b = appendJSONString(b, out.SequenceNumber)
 	b = append(b, `,"ShardId":`...)
 	b = appendJSONString(b, out.ShardId)
 	return append(b, '}')
+}
+
+// openWithEncryption opens a put's response object with its EncryptionType
+// member, if set; it sorts before the others.
+func openWithEncryption(b []byte, encryption string) []byte {
+	b = append(b, '{')
+	if encryption != "" {
+		b = append(b, `"EncryptionType":`...)
+		b = appendJSONString(b, encryption)
+		b = append(b, ',')
+	}
+	return b
 }
 
 // appendJSONString appends s as a JSON string.

@@ -11,38 +11,57 @@ import (
 	"github.com/riffle-streams/riffle/internal/engine"
 )
 
-// generalPutRecords decodes a body the general way: model validation, then
-// binding.
-func generalPutRecords(body []byte) (*engine.PutRecordsInput, error) {
-	req, err := apimodel.Decode("PutRecords", body)
+// generalDecode decodes a body of op the general way: model validation,
+// then binding into a T.
+func generalDecode[T any](op string, body []byte) (*T, error) {
+	req, err := apimodel.Decode(op, body)
 	if err != nil {
 		return nil, err
 	}
-	in := new(engine.PutRecordsInput)
+	in := new(T)
 	return in, bind(in, req)
 }
 
-func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
-	accepted := []string{
-		string(putRecordsBody("s", 0, 500, 100)),
-		`{"StreamName":"s","Records":[{"Data":"","PartitionKey":"k"}]}`,
-		`{ "Records" : [ {"PartitionKey":"k", "Data":"aGk=", "ExplicitHashKey":"0"} ] , "StreamName" : "a.b-c_D" }`,
-		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"340282366920938463463374607431768211455"}]}`,
-	}
+func generalPutRecords(body []byte) (*engine.PutRecordsInput, error) {
+	return generalDecode[engine.PutRecordsInput]("PutRecords", body)
+}
+
+func generalPutRecord(body []byte) (*engine.PutRecordInput, error) {
+	return generalDecode[engine.PutRecordInput]("PutRecord", body)
+}
+
+// checkFastPath checks that decode accepts every body of accepted, decoding
+// it as the general path does, and gives up on every body of refused:
+// everything unusual or invalid goes to the general path, which gives AWS's
+// exact error.
+func checkFastPath[T any](t *testing.T, decode func([]byte) (*T, *[]byte, bool), general func([]byte) (*T, error), accepted, refused []string) {
+	t.Helper()
 	for _, body := range accepted {
-		fast, _, ok := decodePutRecordsFast([]byte(body))
+		fast, data, ok := decode([]byte(body))
 		if !ok {
 			t.Errorf("fast path gave up on %.80s", body)
 			continue
 		}
-		general, err := generalPutRecords([]byte(body))
-		if err != nil || !reflect.DeepEqual(fast, general) {
-			t.Errorf("%.80s: fast %+v, general %+v (%v)", body, fast, general, err)
+		want, err := general([]byte(body))
+		if err != nil || !reflect.DeepEqual(fast, want) {
+			t.Errorf("%.80s: fast %+v, general %+v (%v)", body, fast, want, err)
+		}
+		bufpool.Put(data)
+	}
+	for _, body := range refused {
+		if _, _, ok := decode([]byte(body)); ok {
+			t.Errorf("fast path accepted %.100s", body)
 		}
 	}
-	// Everything unusual or invalid goes to the general path, which gives
-	// AWS's exact error.
-	for _, body := range []string{
+}
+
+func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
+	checkFastPath(t, decodePutRecordsFast, generalPutRecords, []string{
+		string(putRecordsBody("s", 0, 500, 100)),
+		`{"StreamName":"s","Records":[{"Data":"","PartitionKey":"k"}]}`,
+		`{ "Records" : [ {"PartitionKey":"k", "Data":"aGk=", "ExplicitHashKey":"0"} ] , "StreamName" : "a.b-c_D" }`,
+		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"340282366920938463463374607431768211455"}]}`,
+	}, []string{
 		`{"StreamName":"s","Records":[]}`,
 		`{"StreamName":"a b","Records":[{"Data":"aGk=","PartitionKey":"k"}]}`,
 		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":""}]}`,
@@ -64,42 +83,16 @@ func TestPutRecordsFastPathAgreesWithTheGeneralPath(t *testing.T) {
 		`{"StreamName":"s","Records":[{"Data":"aGk\u003d","PartitionKey":"k"}]}`,
 		"{\"StreamName\":\"s\",\"Records\":[{\"Data\":\"aGk=\n\n\n\n\",\"PartitionKey\":\"k\"}]}",
 		"{\"StreamName\":\"s\",\"Records\":[{\"Data\":\"aG\r\nk=\",\"PartitionKey\":\"k\"}]}",
-	} {
-		if _, _, ok := decodePutRecordsFast([]byte(body)); ok {
-			t.Errorf("fast path accepted %.100s", body)
-		}
-	}
-}
-
-// generalPutRecord is generalPutRecords for PutRecord.
-func generalPutRecord(body []byte) (*engine.PutRecordInput, error) {
-	req, err := apimodel.Decode("PutRecord", body)
-	if err != nil {
-		return nil, err
-	}
-	in := new(engine.PutRecordInput)
-	return in, bind(in, req)
+	})
 }
 
 func TestPutRecordFastPathAgreesWithTheGeneralPath(t *testing.T) {
-	for _, body := range []string{
+	checkFastPath(t, decodePutRecordFast, generalPutRecord, []string{
 		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k"}`,
 		`{"StreamName":"s","Data":"","PartitionKey":"k"}`,
 		` { "PartitionKey" : "k", "ExplicitHashKey":"0", "Data":"aGk=" , "StreamName":"a.b-c_D" } `,
 		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k","ExplicitHashKey":"340282366920938463463374607431768211455"}`,
-	} {
-		fast, data, ok := decodePutRecordFast([]byte(body))
-		if !ok {
-			t.Errorf("fast path gave up on %s", body)
-			continue
-		}
-		general, err := generalPutRecord([]byte(body))
-		if err != nil || !reflect.DeepEqual(fast, general) {
-			t.Errorf("%s: fast %+v, general %+v (%v)", body, fast, general, err)
-		}
-		bufpool.Put(data)
-	}
-	for _, body := range []string{
+	}, []string{
 		`{"Data":"aGk=","PartitionKey":"k"}`, // no StreamName: the general path names what is missing
 		`{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s","Data":"aGk=","PartitionKey":"k"}`,
 		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k","SequenceNumberForOrdering":"1"}`,
@@ -112,11 +105,7 @@ func TestPutRecordFastPathAgreesWithTheGeneralPath(t *testing.T) {
 		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k"} {}`,
 		`{"StreamName":"s","Data":"aGk=","PartitionKey":"k",}`,
 		`{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"}]}`,
-	} {
-		if _, _, ok := decodePutRecordFast([]byte(body)); ok {
-			t.Errorf("fast path accepted %s", body)
-		}
-	}
+	})
 }
 
 func TestPutRecordFastResponseMatchesTheGeneralEncoder(t *testing.T) {
