@@ -475,8 +475,7 @@ func (h *Handler) putRecordFast(w http.ResponseWriter, r *http.Request, in *engi
 	if err != nil {
 		return h.operationError(w, "PutRecord", err)
 	}
-	var buf [160]byte
-	respond(w, http.StatusOK, jsonContentType, appendPutRecordOutput(buf[:0], out))
+	respond(w, http.StatusOK, jsonContentType, appendPutRecordOutput(make([]byte, 0, 160), out))
 	return http.StatusOK, ""
 }
 
