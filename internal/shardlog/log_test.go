@@ -370,13 +370,44 @@ func TestOSFilesystem(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
-	l := mustOpen(t, vfs.NewMem(), Options{})
-	l.Close()
-	if _, err := l.Read(0, 1, 0); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Read after Close = %v", err)
+	for _, discard := range []bool{false, true} {
+		l := mustOpen(t, vfs.NewMem(), Options{})
+		if discard {
+			l.Discard()
+		} else {
+			l.Close()
+		}
+		if _, err := l.Read(0, 1, 0); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Read after Close (discard %v) = %v", discard, err)
+		}
+		if err := l.Append([]Record{rec(0, 1)}); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Append after Close (discard %v) = %v", discard, err)
+		}
 	}
-	if err := l.Append([]Record{rec(0, 1)}); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Append after Close = %v", err)
+}
+
+// TestCreateEmpty: once made durable by the caller, what CreateEmpty wrote
+// opens as an empty log, across a crash; until then nothing of it is.
+func TestCreateEmpty(t *testing.T) {
+	m := vfs.NewMem()
+	if err := CreateEmpty(m, "/s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.CrashClone().Stat("/s"); err == nil {
+		t.Fatal("CreateEmpty synced something")
+	}
+	bs, _ := m.OpenBulkSyncer("/")
+	if err := bs.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	l := mustOpen(t, m.CrashClone(), Options{})
+	defer l.Close()
+	if l.Next() != 0 || l.First() != 0 || l.SegmentCount() != 1 || l.Recovered() != 0 {
+		t.Fatalf("next %d, first %d, %d segments, %d bytes cut", l.Next(), l.First(), l.SegmentCount(), l.Recovered())
+	}
+	appendN(t, l, 10, 3)
+	if got := len(readAll(t, l)); got != 10 {
+		t.Fatalf("read %d records, want 10", got)
 	}
 }
 

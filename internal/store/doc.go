@@ -44,6 +44,7 @@
 //	<dir>/meta                  the engine's metadata snapshot
 //	<dir>/journal/              journal segments (package journal)
 //	<dir>/shards/<uid>/         one shard log per shard; uid in 16 hex digits
+//	<dir>/shards/<uid>.new/     a shard that CreateShards has not yet made durable; Open removes it
 //
 // The meta file is replaced atomically (written to meta.tmp, fsynced,
 // renamed, directory fsynced). Its format, little-endian:

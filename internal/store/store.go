@@ -11,6 +11,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -218,7 +219,17 @@ func (s *Store) recover() error {
 	if err != nil {
 		return fmt.Errorf("store: list shards: %w", err)
 	}
+	removedNew := false
 	for _, name := range names {
+		if strings.HasSuffix(name, newShardSuffix) {
+			// Never made durable by CreateShards, so never named by the
+			// engine's metadata.
+			if err := s.fs.RemoveAll(path.Join(s.shardsDir, name)); err != nil {
+				return fmt.Errorf("store: remove unfinished shard %s: %w", name, err)
+			}
+			removedNew = true
+			continue
+		}
 		uid, ok := parseShardName(name)
 		if !ok {
 			continue
@@ -231,6 +242,11 @@ func (s *Store) recover() error {
 			s.log.Warn("cut torn tail of shard log", "shard", name, "cut_bytes", cut)
 		}
 		s.shards[uid] = newShard(s, uid, l)
+	}
+	if removedNew {
+		if err := s.fs.SyncDir(s.shardsDir); err != nil {
+			return fmt.Errorf("store: sync %s: %w", s.shardsDir, err)
+		}
 	}
 	j, err := s.openJournal()
 	if err != nil {
@@ -562,13 +578,101 @@ func (s *Store) CreateShard(uid uint64) (*Shard, error) {
 		return nil, fmt.Errorf("store: create shard %016x: %w", uid, err)
 	}
 	// shardlog.Open made the directory durable.
-	sh := newShard(s, uid, l)
-	sh.nextSeq = l.Next()
-	sh.lastArrival = l.LastArrivalMillis()
+	return s.addShards([]uint64{uid}, []*shardlog.Log{l})[0], nil
+}
+
+// addShards makes new shard logs the store's shards.
+func (s *Store) addShards(uids []uint64, logs []*shardlog.Log) []*Shard {
+	out := make([]*Shard, len(uids))
 	s.mu.Lock()
-	s.shards[uid] = sh
+	defer s.mu.Unlock()
+	for i, uid := range uids {
+		sh := newShard(s, uid, logs[i])
+		sh.nextSeq = logs[i].Next()
+		sh.lastArrival = logs[i].LastArrivalMillis()
+		s.shards[uid] = sh
+		out[i] = sh
+	}
+	return out
+}
+
+// bulkCreateMin is the number of shards from which CreateShards makes them
+// durable with one filesystem sync rather than three fsyncs each (creating
+// a stream of 10,000 shards took 10 s, with the engine's lock held). A
+// variable for tests.
+var bulkCreateMin = 64
+
+// newShardSuffix marks a shard directory that CreateShards has not yet made
+// durable; Open removes such directories.
+const newShardSuffix = ".new"
+
+// CreateShards creates new, empty shards, as CreateShard does each: all are
+// durable when it returns, or none is created. Many are made durable
+// together: each is written, unsynced, under a temporary name, one bulk sync
+// makes them all durable, and they are renamed into place with one fsync of
+// the shards directory.
+func (s *Store) CreateShards(uids []uint64) ([]*Shard, error) {
+	if s.bulk == nil || len(uids) < bulkCreateMin {
+		out := make([]*Shard, 0, len(uids))
+		for _, uid := range uids {
+			sh, err := s.CreateShard(uid)
+			if err != nil {
+				s.DeleteShards(uids[:len(out)])
+				return nil, err
+			}
+			out = append(out, sh)
+		}
+		return out, nil
+	}
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	if err := s.failure(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	for _, uid := range uids {
+		if _, exists := s.shards[uid]; exists {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("%w: %016x", ErrShardExists, uid)
+		}
+	}
 	s.mu.Unlock()
-	return sh, nil
+	dir := func(uid uint64) string { return path.Join(s.shardsDir, shardName(uid)) }
+	var logs []*shardlog.Log
+	fail := func(err error) ([]*Shard, error) {
+		for _, l := range logs {
+			l.Discard()
+		}
+		for _, uid := range uids {
+			s.fs.RemoveAll(dir(uid) + newShardSuffix)
+			s.fs.RemoveAll(dir(uid))
+		}
+		return nil, err
+	}
+	for _, uid := range uids {
+		if err := shardlog.CreateEmpty(s.fs, dir(uid)+newShardSuffix); err != nil {
+			return fail(fmt.Errorf("store: create shard %016x: %w", uid, err))
+		}
+	}
+	if err := s.bulk.Sync(); err != nil {
+		return fail(s.fail(fmt.Errorf("create shards: sync: %w", err)))
+	}
+	for _, uid := range uids {
+		if err := s.fs.Rename(dir(uid)+newShardSuffix, dir(uid)); err != nil {
+			return fail(fmt.Errorf("store: create shard %016x: %w", uid, err))
+		}
+	}
+	if err := s.fs.SyncDir(s.shardsDir); err != nil {
+		return fail(s.fail(fmt.Errorf("create shards: sync dir: %w", err)))
+	}
+	for _, uid := range uids {
+		l, err := shardlog.Open(s.fs, dir(uid), s.shardlogOptions())
+		if err != nil {
+			return fail(fmt.Errorf("store: open new shard %016x: %w", uid, err))
+		}
+		logs = append(logs, l)
+	}
+	return s.addShards(uids, logs), nil
 }
 
 // Shard returns the shard with the given uid, if present.
@@ -594,35 +698,48 @@ func (s *Store) ShardIDs() []uint64 {
 // DeleteShard closes the shard and removes its directory. Appends in flight
 // to it complete with ErrShardNotFound; journal entries for it are ignored
 // from now on, including on recovery.
-func (s *Store) DeleteShard(uid uint64) error {
+func (s *Store) DeleteShard(uid uint64) error { return s.DeleteShards([]uint64{uid}) }
+
+// DeleteShards deletes shards as DeleteShard does each, with one fsync of
+// the shards directory for all. It deletes every shard it can and returns
+// the errors of the others.
+func (s *Store) DeleteShards(uids []uint64) error {
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
 	if err := s.failure(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	sh, ok := s.shards[uid]
-	if ok {
-		delete(s.shards, uid)
-		delete(s.dirty, sh)
+	var errs []error
+	removed := false
+	for _, uid := range uids {
+		s.mu.Lock()
+		sh, ok := s.shards[uid]
+		if ok {
+			delete(s.shards, uid)
+			delete(s.dirty, sh)
+		}
+		s.mu.Unlock()
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: %016x", ErrShardNotFound, uid))
+			continue
+		}
+		sh.mu.Lock()
+		sh.deleted.Store(true)
+		sh.mu.Unlock()
+		sh.log().Discard() // its data is being deleted
+		sh.notify()
+		if err := s.fs.RemoveAll(path.Join(s.shardsDir, shardName(uid))); err != nil {
+			errs = append(errs, fmt.Errorf("store: delete shard %016x: %w", uid, err))
+			continue
+		}
+		removed = true
 	}
-	s.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("%w: %016x", ErrShardNotFound, uid)
+	if removed {
+		if err := s.fs.SyncDir(s.shardsDir); err != nil {
+			return s.fail(fmt.Errorf("delete shards: sync dir: %w", err))
+		}
 	}
-	sh.mu.Lock()
-	sh.deleted.Store(true)
-	sh.mu.Unlock()
-	sh.log().Close() // its data is being deleted; a sync error does not matter
-	sh.notify()
-	dir := path.Join(s.shardsDir, shardName(uid))
-	if err := s.fs.RemoveAll(dir); err != nil {
-		return fmt.Errorf("store: delete shard %016x: %w", uid, err)
-	}
-	if err := s.fs.SyncDir(s.shardsDir); err != nil {
-		return s.fail(fmt.Errorf("delete shard %016x: sync dir: %w", uid, err))
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Close stops accepting appends, flushes the journal (completing every Ack

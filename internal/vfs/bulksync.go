@@ -3,6 +3,7 @@ package vfs
 import (
 	"errors"
 	"fmt"
+	"maps"
 )
 
 // A checkpoint over thousands of shard logs fsynced each of them: thousands
@@ -19,18 +20,19 @@ type BulkSyncFS interface {
 	OpenBulkSyncer(dir string) (BulkSyncer, error)
 }
 
-// BulkSyncer makes the written contents of every file of one filesystem
-// durable, as File.Sync on each would. Directory entries still need
-// SyncDir. Sync reports a write error on any file of the filesystem that
-// happened after the syncer was opened, so open it before the writes it must
-// cover.
+// BulkSyncer makes the written contents of every file of one filesystem,
+// and every directory's entries, durable, as File.Sync on each file and
+// SyncDir on each directory would: syncfs(2), like sync(2), writes back the
+// filesystem's metadata along with the data. Sync reports a write error on
+// any file of the filesystem that happened after the syncer was opened, so
+// open it before the writes it must cover.
 type BulkSyncer interface {
 	Sync() error
 	Close() error
 }
 
 // OpenBulkSyncer implements BulkSyncFS: Sync makes the contents of every file
-// durable.
+// and the entries of every directory durable.
 func (m *MemFS) OpenBulkSyncer(string) (BulkSyncer, error) { return memBulkSyncer{m}, nil }
 
 type memBulkSyncer struct{ m *MemFS }
@@ -47,6 +49,7 @@ func (s memBulkSyncer) Sync() error {
 			n.mu.Unlock()
 			return
 		}
+		n.syncedChildren = maps.Clone(n.children)
 		for _, c := range n.children {
 			walk(c)
 		}

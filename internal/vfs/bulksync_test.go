@@ -33,6 +33,33 @@ func TestMemBulkSyncMakesContentsDurable(t *testing.T) {
 	}
 }
 
+func TestMemBulkSyncMakesDirectoryEntriesDurable(t *testing.T) {
+	m := NewMem()
+	if err := MkdirAllDurable(m, "/d"); err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := m.OpenBulkSyncer("/d")
+	if err := m.MkdirAll("/d/new", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := m.Create("/d/new/h")
+	mustWrite(t, h, "hi")
+	if _, err := m.CrashClone().Stat("/d/new"); err == nil {
+		t.Fatal("an unsynced directory entry survived a crash")
+	}
+	if err := bs.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	m.Rename("/d/new", "/d/renamed") // not synced: the old name stays durable
+	c := m.CrashClone()
+	if got := readAll(t, c, "/d/new/h"); got != "hi" {
+		t.Fatalf("after bulk sync and crash: %q, want hi", got)
+	}
+	if _, err := c.Stat("/d/renamed"); err == nil {
+		t.Fatal("a rename after the bulk sync survived a crash")
+	}
+}
+
 func TestErrorFSBulkSyncInjects(t *testing.T) {
 	sw := &Switch{Inner: InjectorFunc(func(op Op) error {
 		if op.Kind == OpSync && op.Path == "/d" {
