@@ -303,10 +303,8 @@ func Open(cfg Config, st *store.Store) (*Engine, error) {
 			doomed = append(doomed, uid)
 		}
 	}
-	for _, uid := range doomed {
-		if err := st.DeleteShard(uid); err != nil {
-			return nil, fmt.Errorf("engine: remove data of deleted shard %d: %w", uid, err)
-		}
+	if err := st.DeleteShards(doomed); err != nil {
+		return nil, fmt.Errorf("engine: remove data of deleted shards: %w", err)
 	}
 	// Trimming is not persisted by the shard logs; redo it before serving.
 	e.EnforceRetention()

@@ -165,6 +165,38 @@ func TestCreateDescribe(t *testing.T) {
 	})
 }
 
+// TestStreamOfManyShards: a stream of enough shards for the store to create
+// them in bulk (one filesystem sync for all) works as any other, across a
+// restart, and deleting it removes every shard's data.
+func TestStreamOfManyShards(t *testing.T) {
+	forEachStore(t, func(t *testing.T, v *env) {
+		const n = 200
+		create(t, v.e, "many", n)
+		ref := StreamRef{StreamName: "many"}
+		last := fmt.Sprintf("shardId-%012d", n-1)
+		out := must[*PutRecordOutput](t)(v.e.PutRecord(ctx, &PutRecordInput{StreamRef: ref, PartitionKey: "k",
+			ExplicitHashKey: "340282366920938463463374607431768211455", Data: []byte("x")}))
+		if out.ShardId != last {
+			t.Fatalf("the highest hash key went to %s, want %s", out.ShardId, last)
+		}
+		v.restart()
+		sum := must[*DescribeStreamSummaryOutput](t)(v.e.DescribeStreamSummary(ctx, &DescribeStreamSummaryInput{StreamRef: ref})).StreamDescriptionSummary
+		if sum.OpenShardCount != n || sum.StreamStatus != StatusActive {
+			t.Fatalf("after a restart: %d open shards, %s", sum.OpenShardCount, sum.StreamStatus)
+		}
+		it := iter(t, v.e, GetShardIteratorInput{StreamRef: ref, ShardId: last, ShardIteratorType: IteratorTrimHorizon})
+		if recs := readAll(t, v.e, it, 10); len(recs) != 1 || string(recs[0].Data) != "x" {
+			t.Fatalf("after a restart, %s holds %v", last, recs)
+		}
+		if err := v.e.DeleteStream(ctx, &DeleteStreamInput{StreamRef: ref}); err != nil {
+			t.Fatal(err)
+		}
+		if ids := v.st.ShardIDs(); len(ids) != 0 {
+			t.Fatalf("%d shards left after DeleteStream", len(ids))
+		}
+	})
+}
+
 func TestPutRoutesByHashKey(t *testing.T) {
 	forEachStore(t, func(t *testing.T, v *env) {
 		create(t, v.e, "s", 4)

@@ -78,11 +78,13 @@ func (e *Engine) dropExpiredShards(now time.Time) {
 		e.cfg.Logger.Error("save metadata after dropping expired shards", "err", err)
 		return
 	}
-	for _, sh := range doomed {
+	uids := make([]uint64, len(doomed))
+	for i, sh := range doomed {
 		delete(e.byUID, sh.meta.UID)
-		if err := e.store.DeleteShard(sh.meta.UID); err != nil {
-			e.cfg.Logger.Error("delete expired shard", "stream", sh.stream.meta.Name, "shard", sh.meta.ID, "err", err)
-		}
+		uids[i] = sh.meta.UID
+	}
+	if err := e.store.DeleteShards(uids); err != nil {
+		e.cfg.Logger.Error("delete expired shards", "err", err)
 	}
 }
 

@@ -77,8 +77,7 @@ func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error 
 		sm.Status = StatusCreating
 	}
 	s := &stream{meta: sm}
-	// Shard directories first, then the metadata naming them: a crash in
-	// between leaves orphan directories, which Open removes.
+	uids := make([]uint64, count)
 	for i, r := range splitHashSpace(count) {
 		m := &shardMeta{
 			ID:            shardID(sm.NextShardIndex),
@@ -89,16 +88,17 @@ func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error 
 		}
 		sm.NextShardIndex++
 		e.meta.NextUID++
-		log, err := e.store.CreateShard(m.UID)
-		if err != nil {
-			for _, sh := range s.shards[:i] {
-				delete(e.byUID, sh.meta.UID)
-				e.store.DeleteShard(sh.meta.UID)
-			}
-			return fmt.Errorf("engine: create shard %s of %s: %w", m.ID, sm.Name, err)
-		}
 		sm.Shards = append(sm.Shards, m)
-		s.shards = append(s.shards, e.newShardState(s, m, log))
+		uids[i] = m.UID
+	}
+	// Shard directories first, then the metadata naming them: a crash in
+	// between leaves orphan directories, which Open removes.
+	logs, err := e.store.CreateShards(uids)
+	if err != nil {
+		return fmt.Errorf("engine: create the shards of %s: %w", sm.Name, err)
+	}
+	for i, m := range sm.Shards {
+		s.shards = append(s.shards, e.newShardState(s, m, logs[i]))
 	}
 	s.index()
 	e.meta.Streams = append(e.meta.Streams, sm)
@@ -187,11 +187,13 @@ func (e *Engine) dropLocked(s *stream) error {
 	if err := e.saveLocked(); err != nil {
 		return err
 	}
-	for _, sh := range s.shards {
+	uids := make([]uint64, len(s.shards))
+	for i, sh := range s.shards {
 		delete(e.byUID, sh.meta.UID)
-		if err := e.store.DeleteShard(sh.meta.UID); err != nil {
-			e.cfg.Logger.Error("delete shard data", "stream", s.meta.Name, "shard", sh.meta.ID, "err", err)
-		}
+		uids[i] = sh.meta.UID
+	}
+	if err := e.store.DeleteShards(uids); err != nil {
+		e.cfg.Logger.Error("delete shard data", "stream", s.meta.Name, "err", err)
 	}
 	return nil
 }
