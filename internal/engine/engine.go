@@ -86,6 +86,13 @@ type Engine struct {
 	scaleMu sync.Mutex               // serializes AutoScale; guards shardState.rate
 	subs    map[subKey]*Subscription // live SubscribeToShard calls; guarded by mu
 
+	// Shards dropped from the metadata whose data reap has yet to delete.
+	// Deleting is done without mu: for a stream of thousands of shards it
+	// takes seconds, and every put takes mu.
+	reapMu sync.Mutex // serializes reap, so that it returns once earlier drops are deleted too
+	doomMu sync.Mutex
+	doomed []uint64 // guarded by doomMu
+
 	limits limiter    // throughput and API rate limits (limits.go); off by default
 	faults faultState // fault injection (faults.go); off by default
 }
@@ -354,6 +361,7 @@ func (e *Engine) saveLocked() error {
 
 // Close stops pending status timers. It does not close the store.
 func (e *Engine) Close() error {
+	defer e.reap()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -366,6 +374,41 @@ func (e *Engine) Close() error {
 		t.Stop()
 	}
 	return nil
+}
+
+// doom hands the data of shards just dropped from the metadata to reap.
+// Callers hold e.mu, and call reap once they have released it.
+func (e *Engine) doom(shards []*shardState) {
+	uids := make([]uint64, len(shards))
+	for i, sh := range shards {
+		delete(e.byUID, sh.meta.UID)
+		uids[i] = sh.meta.UID
+	}
+	e.doomUIDs(uids)
+}
+
+// doomUIDs is doom for shards that never were in the metadata.
+func (e *Engine) doomUIDs(uids []uint64) {
+	e.doomMu.Lock()
+	e.doomed = append(e.doomed, uids...)
+	e.doomMu.Unlock()
+}
+
+// reap deletes the data of the doomed shards, without e.mu. It returns once
+// every shard doomed before the call is deleted.
+func (e *Engine) reap() {
+	e.reapMu.Lock()
+	defer e.reapMu.Unlock()
+	e.doomMu.Lock()
+	uids := e.doomed
+	e.doomed = nil
+	e.doomMu.Unlock()
+	if len(uids) == 0 {
+		return
+	}
+	if err := e.store.DeleteShards(uids); err != nil {
+		e.cfg.Logger.Error("delete the data of dropped shards", "err", err)
+	}
 }
 
 // Stream statuses.

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -195,6 +196,117 @@ func TestStreamOfManyShards(t *testing.T) {
 			t.Fatalf("%d shards left after DeleteStream", len(ids))
 		}
 	})
+}
+
+// TestDeletingAStreamDoesNotStallPuts: while a deleted stream's data is
+// being removed (seconds, for thousands of shards), the node serves the
+// other streams, and the deleted one is already gone.
+func TestDeletingAStreamDoesNotStallPuts(t *testing.T) {
+	removing, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	fs := vfs.NewErrorFS(vfs.NewMem(), vfs.InjectorFunc(func(op vfs.Op) error {
+		if op.Kind == vfs.OpRemoveAll {
+			once.Do(func() { close(removing) })
+			<-release
+		}
+		return nil
+	}))
+	st, err := store.Open(fs, "data", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(DefaultConfig(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	defer e.Close()
+	create(t, e, "doomed", 2)
+	create(t, e, "live", 1)
+	deleted := make(chan error, 1)
+	go func() { deleted <- e.DeleteStream(ctx, &DeleteStreamInput{StreamRef: StreamRef{StreamName: "doomed"}}) }()
+	<-removing
+	put := make(chan error, 1)
+	go func() {
+		_, err := e.PutRecord(ctx, &PutRecordInput{StreamRef: StreamRef{StreamName: "live"}, PartitionKey: "p", Data: []byte("x")})
+		put <- err
+	}()
+	select {
+	case err := <-put:
+		if err != nil {
+			t.Fatalf("put to another stream during the deletion: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("a put to another stream waited for the deletion of a stream's data")
+	}
+	_, err = e.DescribeStream(ctx, &DescribeStreamInput{StreamRef: StreamRef{StreamName: "doomed"}})
+	wantKind(t, err, KindResourceNotFound, "Stream doomed under account 000000000000 not found.")
+	close(release)
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	if ids := st.ShardIDs(); len(ids) != 1 {
+		t.Fatalf("shards after DeleteStream: %v, want the live stream's one", ids)
+	}
+}
+
+// TestCreatingAStreamDoesNotStallPuts: while a stream's shards are being
+// created (a second, for thousands), the node serves the other streams; if
+// the stream cannot be added once they are (here, the engine closed), they
+// are deleted.
+func TestCreatingAStreamDoesNotStallPuts(t *testing.T) {
+	creating, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var armed atomic.Bool
+	fs := vfs.NewErrorFS(vfs.NewMem(), vfs.InjectorFunc(func(op vfs.Op) error {
+		if armed.Load() && op.Kind == vfs.OpMkdirAll && strings.Contains(op.Path, "/shards/") {
+			blocked := false
+			once.Do(func() { close(creating); blocked = true })
+			if blocked {
+				<-release
+			}
+		}
+		return nil
+	}))
+	st, err := store.Open(fs, "data", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e, err := Open(DefaultConfig(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(t, e, "live", 1)
+	armed.Store(true)
+	created := make(chan error, 1)
+	go func() { created <- e.CreateStream(ctx, &CreateStreamInput{StreamName: "new", ShardCount: ptr(3)}) }()
+	<-creating
+	put := make(chan error, 1)
+	go func() {
+		_, err := e.PutRecord(ctx, &PutRecordInput{StreamRef: StreamRef{StreamName: "live"}, PartitionKey: "p", Data: []byte("x")})
+		put <- err
+	}()
+	select {
+	case err := <-put:
+		if err != nil {
+			t.Fatalf("put to another stream during the creation: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("a put to another stream waited for the creation of a stream's shards")
+	}
+	_, err = e.DescribeStream(ctx, &DescribeStreamInput{StreamRef: StreamRef{StreamName: "new"}})
+	wantKind(t, err, KindResourceNotFound, "Stream new under account 000000000000 not found.")
+	e.Close()
+	close(release)
+	if err := <-created; err == nil {
+		t.Fatal("CreateStream succeeded on a closed engine")
+	}
+	if ids := st.ShardIDs(); len(ids) != 1 {
+		t.Fatalf("shards in the store: %v, want the live stream's one", ids)
+	}
 }
 
 func TestPutRoutesByHashKey(t *testing.T) {

@@ -58,6 +58,7 @@ func (e *Engine) EnforceRetention() {
 // dropExpiredShards removes closed shards whose every record has expired:
 // from the metadata first, then their data.
 func (e *Engine) dropExpiredShards(now time.Time) {
+	defer e.reap()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var doomed []*shardState
@@ -78,14 +79,7 @@ func (e *Engine) dropExpiredShards(now time.Time) {
 		e.cfg.Logger.Error("save metadata after dropping expired shards", "err", err)
 		return
 	}
-	uids := make([]uint64, len(doomed))
-	for i, sh := range doomed {
-		delete(e.byUID, sh.meta.UID)
-		uids[i] = sh.meta.UID
-	}
-	if err := e.store.DeleteShards(uids); err != nil {
-		e.cfg.Logger.Error("delete expired shards", "err", err)
-	}
+	e.doom(doomed)
 }
 
 // Retention bounds, in hours.

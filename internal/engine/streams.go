@@ -37,67 +37,49 @@ func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error 
 	default:
 		return errorf(KindInvalidArgument, "ShardCount must be specified for a stream in PROVISIONED mode.")
 	}
+	// The shards are created without the engine's lock, which every put
+	// takes: for thousands of shards that takes a second. So the checks run
+	// before, with the shards' uids reserved, and again after, in case a
+	// concurrent call changed their outcome.
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return errClosed
+	_, err := e.newStreamMetaLocked(c, in, mode, count)
+	first := e.meta.NextUID
+	if err == nil {
+		e.meta.NextUID += uint64(count)
 	}
-	if _, ok := e.streams[streamKey{c.Account, c.Region, in.StreamName}]; ok {
-		return errStreamExists(in.StreamName, c.Account)
+	e.mu.Unlock()
+	if err != nil {
+		return err
 	}
-	if open := e.openShardCount(c); open+count > e.cfg.ShardLimit {
-		return errShardLimit(c.Account, c.Region, open, e.cfg.ShardLimit, count)
-	}
-	if mode == ModeOnDemand {
-		if err := e.checkOnDemandQuota(c); err != nil {
-			return err
-		}
-	}
-	now := e.cfg.Now()
-	sm := &streamMeta{
-		Account:        c.Account,
-		Region:         c.Region,
-		Name:           in.StreamName,
-		CreatedMillis:  now.UnixMilli(),
-		Status:         StatusActive,
-		RetentionHours: DefaultRetentionHours,
-		Mode:           mode,
-		Tags:           in.Tags,
-	}
-	if in.MaxRecordSizeInKiB != nil {
-		sm.MaxRecordSizeKiB = *in.MaxRecordSizeInKiB
-	}
-	if in.WarmThroughputMiBps != nil && *in.WarmThroughputMiBps > 0 {
-		if err := e.checkWarmThroughputLocked(sm, mode, *in.WarmThroughputMiBps); err != nil {
-			return err
-		}
-		sm.WarmThroughputMiBps = *in.WarmThroughputMiBps
-	}
-	if e.cfg.CreateStreamDelay > 0 {
-		sm.Status = StatusCreating
-	}
-	s := &stream{meta: sm}
 	uids := make([]uint64, count)
-	for i, r := range splitHashSpace(count) {
-		m := &shardMeta{
-			ID:            shardID(sm.NextShardIndex),
-			UID:           e.meta.NextUID,
-			StartHash:     r[0].String(),
-			EndHash:       r[1].String(),
-			CreatedMillis: sm.CreatedMillis,
-		}
-		sm.NextShardIndex++
-		e.meta.NextUID++
-		sm.Shards = append(sm.Shards, m)
-		uids[i] = m.UID
+	for i := range uids {
+		uids[i] = first + uint64(i)
 	}
 	// Shard directories first, then the metadata naming them: a crash in
 	// between leaves orphan directories, which Open removes.
 	logs, err := e.store.CreateShards(uids)
 	if err != nil {
-		return fmt.Errorf("engine: create the shards of %s: %w", sm.Name, err)
+		return fmt.Errorf("engine: create the shards of %s: %w", in.StreamName, err)
 	}
-	for i, m := range sm.Shards {
+	defer e.reap() // of the shards, if the second check fails
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sm, err := e.newStreamMetaLocked(c, in, mode, count)
+	if err != nil {
+		e.doomUIDs(uids)
+		return err
+	}
+	s := &stream{meta: sm}
+	for i, r := range splitHashSpace(count) {
+		m := &shardMeta{
+			ID:            shardID(sm.NextShardIndex),
+			UID:           uids[i],
+			StartHash:     r[0].String(),
+			EndHash:       r[1].String(),
+			CreatedMillis: sm.CreatedMillis,
+		}
+		sm.NextShardIndex++
+		sm.Shards = append(sm.Shards, m)
 		s.shards = append(s.shards, e.newShardState(s, m, logs[i]))
 	}
 	s.index()
@@ -114,10 +96,53 @@ func (e *Engine) CreateStream(ctx context.Context, in *CreateStreamInput) error 
 	return nil
 }
 
+// newStreamMetaLocked checks that the caller may create the stream in and
+// returns its metadata, without shards. Callers hold e.mu.
+func (e *Engine) newStreamMetaLocked(c Caller, in *CreateStreamInput, mode string, count int) (*streamMeta, error) {
+	if e.closed {
+		return nil, errClosed
+	}
+	if _, ok := e.streams[streamKey{c.Account, c.Region, in.StreamName}]; ok {
+		return nil, errStreamExists(in.StreamName, c.Account)
+	}
+	if open := e.openShardCount(c); open+count > e.cfg.ShardLimit {
+		return nil, errShardLimit(c.Account, c.Region, open, e.cfg.ShardLimit, count)
+	}
+	if mode == ModeOnDemand {
+		if err := e.checkOnDemandQuota(c); err != nil {
+			return nil, err
+		}
+	}
+	sm := &streamMeta{
+		Account:        c.Account,
+		Region:         c.Region,
+		Name:           in.StreamName,
+		CreatedMillis:  e.cfg.Now().UnixMilli(),
+		Status:         StatusActive,
+		RetentionHours: DefaultRetentionHours,
+		Mode:           mode,
+		Tags:           in.Tags,
+	}
+	if in.MaxRecordSizeInKiB != nil {
+		sm.MaxRecordSizeKiB = *in.MaxRecordSizeInKiB
+	}
+	if in.WarmThroughputMiBps != nil && *in.WarmThroughputMiBps > 0 {
+		if err := e.checkWarmThroughputLocked(sm, mode, *in.WarmThroughputMiBps); err != nil {
+			return nil, err
+		}
+		sm.WarmThroughputMiBps = *in.WarmThroughputMiBps
+	}
+	if e.cfg.CreateStreamDelay > 0 {
+		sm.Status = StatusCreating
+	}
+	return sm, nil
+}
+
 // after runs fn with e.mu held once d has passed, then saves the metadata;
 // it models the asynchronous status changes of Kinesis.
 func (e *Engine) after(s *stream, d time.Duration, fn func()) {
 	e.timers[s] = time.AfterFunc(d, func() {
+		defer e.reap() // of a stream fn dropped
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		delete(e.timers, s)
@@ -139,6 +164,7 @@ func (e *Engine) DeleteStream(ctx context.Context, in *DeleteStreamInput) error 
 	if err := e.throttle(c, "DeleteStream", refName(in.StreamRef)); err != nil { // limits.go
 		return err
 	}
+	defer e.reap() // of the stream, if dropped now
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := e.resolve(c, in.StreamRef)
@@ -168,8 +194,8 @@ func (e *Engine) DeleteStream(ctx context.Context, in *DeleteStreamInput) error 
 	return e.dropLocked(s)
 }
 
-// dropLocked removes a stream from the metadata, then its shard data: a crash
-// in between leaves orphan data that Open removes.
+// dropLocked removes a stream from the metadata, and dooms its shard data
+// for reap: a crash in between leaves orphan data that Open removes.
 func (e *Engine) dropLocked(s *stream) error {
 	delete(e.streams, s.meta.key())
 	for i, sm := range e.meta.Streams {
@@ -187,14 +213,7 @@ func (e *Engine) dropLocked(s *stream) error {
 	if err := e.saveLocked(); err != nil {
 		return err
 	}
-	uids := make([]uint64, len(s.shards))
-	for i, sh := range s.shards {
-		delete(e.byUID, sh.meta.UID)
-		uids[i] = sh.meta.UID
-	}
-	if err := e.store.DeleteShards(uids); err != nil {
-		e.cfg.Logger.Error("delete shard data", "stream", s.meta.Name, "err", err)
-	}
+	e.doom(s.shards)
 	return nil
 }
 
