@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"sort"
@@ -291,10 +292,7 @@ func (m *MemFS) SyncDir(dir string) error {
 	if !n.isDir {
 		return &fs.PathError{Op: "syncdir", Path: dir, Err: errNotDir}
 	}
-	n.syncedChildren = make(map[string]*memNode, len(n.children))
-	for k, v := range n.children {
-		n.syncedChildren[k] = v
-	}
+	n.syncedChildren = maps.Clone(n.children)
 	return nil
 }
 
