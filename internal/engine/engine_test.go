@@ -198,34 +198,47 @@ func TestStreamOfManyShards(t *testing.T) {
 	})
 }
 
-// TestDeletingAStreamDoesNotStallPuts: while a deleted stream's data is
-// being removed (seconds, for thousands of shards), the node serves the
-// other streams, and the deleted one is already gone.
-func TestDeletingAStreamDoesNotStallPuts(t *testing.T) {
-	removing, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	fs := vfs.NewErrorFS(vfs.NewMem(), vfs.InjectorFunc(func(op vfs.Op) error {
-		if op.Kind == vfs.OpRemoveAll {
-			once.Do(func() { close(removing) })
-			<-release
-		}
-		return nil
-	}))
+// openEngine opens an engine with the default configuration on a new store
+// in fs; both are closed when the test ends.
+func openEngine(t *testing.T, fs vfs.FS) (*store.Store, *Engine) {
+	t.Helper()
 	st, err := store.Open(fs, "data", store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := Open(DefaultConfig(), st)
 	if err != nil {
+		st.Close()
 		t.Fatal(err)
 	}
-	defer st.Close()
-	defer e.Close()
-	create(t, e, "doomed", 2)
-	create(t, e, "live", 1)
-	deleted := make(chan error, 1)
-	go func() { deleted <- e.DeleteStream(ctx, &DeleteStreamInput{StreamRef: StreamRef{StreamName: "doomed"}}) }()
-	<-removing
+	t.Cleanup(func() { e.Close(); st.Close() })
+	return st, e
+}
+
+// blockingFS returns an in-memory filesystem whose first operation for
+// which block is true waits until release is closed; reached is closed when
+// it starts waiting.
+func blockingFS(block func(vfs.Op) bool) (fs vfs.FS, reached, release chan struct{}) {
+	reached, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	fs = vfs.NewErrorFS(vfs.NewMem(), vfs.InjectorFunc(func(op vfs.Op) error {
+		if block(op) {
+			first := false
+			once.Do(func() { close(reached); first = true })
+			if first {
+				<-release
+			}
+		}
+		return nil
+	}))
+	return fs, reached, release
+}
+
+// checkPutCompletes checks that a put to the stream "live" completes while
+// the filesystem blocks what. On failure it closes release, so that the
+// blocked call can end.
+func checkPutCompletes(t *testing.T, e *Engine, release chan struct{}, what string) {
+	t.Helper()
 	put := make(chan error, 1)
 	go func() {
 		_, err := e.PutRecord(ctx, &PutRecordInput{StreamRef: StreamRef{StreamName: "live"}, PartitionKey: "p", Data: []byte("x")})
@@ -234,13 +247,27 @@ func TestDeletingAStreamDoesNotStallPuts(t *testing.T) {
 	select {
 	case err := <-put:
 		if err != nil {
-			t.Fatalf("put to another stream during the deletion: %v", err)
+			t.Fatalf("put to another stream during %s: %v", what, err)
 		}
 	case <-time.After(10 * time.Second):
 		close(release)
-		t.Fatal("a put to another stream waited for the deletion of a stream's data")
+		t.Fatalf("a put to another stream waited for %s", what)
 	}
-	_, err = e.DescribeStream(ctx, &DescribeStreamInput{StreamRef: StreamRef{StreamName: "doomed"}})
+}
+
+// TestDeletingAStreamDoesNotStallPuts: while a deleted stream's data is
+// being removed (seconds, for thousands of shards), the node serves the
+// other streams, and the deleted one is already gone.
+func TestDeletingAStreamDoesNotStallPuts(t *testing.T) {
+	fs, removing, release := blockingFS(func(op vfs.Op) bool { return op.Kind == vfs.OpRemoveAll })
+	st, e := openEngine(t, fs)
+	create(t, e, "doomed", 2)
+	create(t, e, "live", 1)
+	deleted := make(chan error, 1)
+	go func() { deleted <- e.DeleteStream(ctx, &DeleteStreamInput{StreamRef: StreamRef{StreamName: "doomed"}}) }()
+	<-removing
+	checkPutCompletes(t, e, release, "the deletion of a stream's data")
+	_, err := e.DescribeStream(ctx, &DescribeStreamInput{StreamRef: StreamRef{StreamName: "doomed"}})
 	wantKind(t, err, KindResourceNotFound, "Stream doomed under account 000000000000 not found.")
 	close(release)
 	if err := <-deleted; err != nil {
@@ -256,48 +283,18 @@ func TestDeletingAStreamDoesNotStallPuts(t *testing.T) {
 // the stream cannot be added once they are (here, the engine closed), they
 // are deleted.
 func TestCreatingAStreamDoesNotStallPuts(t *testing.T) {
-	creating, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
 	var armed atomic.Bool
-	fs := vfs.NewErrorFS(vfs.NewMem(), vfs.InjectorFunc(func(op vfs.Op) error {
-		if armed.Load() && op.Kind == vfs.OpMkdirAll && strings.Contains(op.Path, "/shards/") {
-			blocked := false
-			once.Do(func() { close(creating); blocked = true })
-			if blocked {
-				<-release
-			}
-		}
-		return nil
-	}))
-	st, err := store.Open(fs, "data", store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	e, err := Open(DefaultConfig(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, creating, release := blockingFS(func(op vfs.Op) bool {
+		return armed.Load() && op.Kind == vfs.OpMkdirAll && strings.Contains(op.Path, "/shards/")
+	})
+	st, e := openEngine(t, fs)
 	create(t, e, "live", 1)
 	armed.Store(true)
 	created := make(chan error, 1)
 	go func() { created <- e.CreateStream(ctx, &CreateStreamInput{StreamName: "new", ShardCount: ptr(3)}) }()
 	<-creating
-	put := make(chan error, 1)
-	go func() {
-		_, err := e.PutRecord(ctx, &PutRecordInput{StreamRef: StreamRef{StreamName: "live"}, PartitionKey: "p", Data: []byte("x")})
-		put <- err
-	}()
-	select {
-	case err := <-put:
-		if err != nil {
-			t.Fatalf("put to another stream during the creation: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		close(release)
-		t.Fatal("a put to another stream waited for the creation of a stream's shards")
-	}
-	_, err = e.DescribeStream(ctx, &DescribeStreamInput{StreamRef: StreamRef{StreamName: "new"}})
+	checkPutCompletes(t, e, release, "the creation of a stream's shards")
+	_, err := e.DescribeStream(ctx, &DescribeStreamInput{StreamRef: StreamRef{StreamName: "new"}})
 	wantKind(t, err, KindResourceNotFound, "Stream new under account 000000000000 not found.")
 	e.Close()
 	close(release)
