@@ -43,10 +43,23 @@ func TestCreateShardsInBulk(t *testing.T) {
 	for _, min := range []int{2, 100} { // in bulk, then one at a time
 		bulkCreateMin = min
 		fs := vfs.NewMem()
-		s := mustOpen(t, fs, Options{})
+		var counting atomic.Bool
+		var syncs atomic.Int64
+		s := mustOpen(t, vfs.NewErrorFS(fs, vfs.InjectorFunc(func(op vfs.Op) error {
+			if counting.Load() && (op.Kind == vfs.OpSync || op.Kind == vfs.OpSyncDir) {
+				syncs.Add(1)
+			}
+			return nil
+		})), Options{})
 		uids := []uint64{3, 4, 5}
+		counting.Store(true)
 		if _, err := s.CreateShards(uids); err != nil {
 			t.Fatal(err)
+		}
+		counting.Store(false)
+		// In bulk: one sync of the filesystem, one of the shards directory.
+		if n := syncs.Load(); min == 2 && n != 2 || min == 100 && n < int64(len(uids)) {
+			t.Fatalf("bulkCreateMin %d: %d syncs to create %d shards", min, n, len(uids))
 		}
 		if _, err := s.CreateShards([]uint64{6, 4}); !errors.Is(err, ErrShardExists) {
 			t.Fatalf("CreateShards of an existing shard: %v", err)
