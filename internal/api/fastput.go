@@ -222,10 +222,8 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, data *[]byte
 	keyBuf := make([]byte, 0, keyBytes)
 	off := 0
 	for _, e := range raw {
-		n, err := strictBase64.Decode(buf[off:], e.data)
-		// The decoder skips CR and LF, which JSON does not allow raw in a
-		// string: a short result means it skipped some.
-		if err != nil || n != decodedLen(e.data) || n > maxDataBytes {
+		n, ok := decodeData(buf[off:], e.data)
+		if !ok {
 			bufpool.Put(data)
 			return nil, nil, false
 		}
@@ -241,6 +239,15 @@ func decodePutRecordsFast(body []byte) (in *engine.PutRecordsInput, data *[]byte
 		}
 	}
 	return in, data, true
+}
+
+// decodeData decodes an entry's base64 Data into dst, which has room for
+// it, and reports whether it is valid and within the size limit.
+func decodeData(dst, b64 []byte) (n int, ok bool) {
+	n, err := strictBase64.Decode(dst, b64)
+	// The decoder skips CR and LF, which JSON does not allow raw in a
+	// string: a short result means it skipped some.
+	return n, err == nil && n == decodedLen(b64) && n <= maxDataBytes
 }
 
 // decodedLen is the length of the data that the padded base64 text b
@@ -270,8 +277,8 @@ func decodePutRecordFast(body []byte) (in *engine.PutRecordInput, data *[]byte, 
 		return nil, nil, false
 	}
 	data = bufpool.Get(base64.StdEncoding.DecodedLen(len(e.data)))
-	n, err := strictBase64.Decode(*data, e.data)
-	if err != nil || n != decodedLen(e.data) || n > maxDataBytes {
+	n, ok := decodeData(*data, e.data)
+	if !ok {
 		bufpool.Put(data)
 		return nil, nil, false
 	}
