@@ -36,10 +36,11 @@ const (
 	OpTruncate
 	OpClose
 	OpOpenWrite
+	OpAllocate
 )
 
 var opNames = [...]string{"", "create", "open", "open-append", "rename", "remove", "remove-all",
-	"mkdir-all", "list", "stat", "sync-dir", "write", "read-at", "sync", "truncate", "close", "open-write"}
+	"mkdir-all", "list", "stat", "sync-dir", "write", "read-at", "sync", "truncate", "close", "open-write", "allocate"}
 
 func (k OpKind) String() string {
 	if k > 0 && int(k) < len(opNames) {
@@ -230,6 +231,18 @@ func (f *errorFile) Truncate(size int64) error {
 }
 
 func (f *errorFile) Size() (int64, error) { return f.f.Size() }
+
+// Allocate implements Allocator when the wrapped file does.
+func (f *errorFile) Allocate(size int64) error {
+	a, ok := f.f.(Allocator)
+	if !ok {
+		return &os.PathError{Op: "allocate", Path: f.name, Err: errors.ErrUnsupported}
+	}
+	if err := f.fs.check(OpAllocate, f.name, 0); err != nil {
+		return err
+	}
+	return a.Allocate(size)
+}
 
 // FailNth fails the nth (1-based) operation whose kind is among kinds (any
 // kind if none are given) with ErrInjected, and only that one.

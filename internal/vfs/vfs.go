@@ -34,6 +34,15 @@ type File interface {
 	Size() (int64, error)
 }
 
+// Allocator is a File that can reserve disk blocks ahead of its writes.
+// Files of filesystems that cannot do not implement it (MemFS does not).
+type Allocator interface {
+	// Allocate makes the file at least size bytes long, the new bytes zero
+	// and their blocks reserved (fallocate(2)). Like a size set by Truncate,
+	// the new size is durable after Sync.
+	Allocate(size int64) error
+}
+
 // FS is a filesystem. All paths are slash-separated and may be absolute or
 // relative; implementations treat them as given. Methods are safe for
 // concurrent use.

@@ -348,3 +348,42 @@ func TestMemWriteHole(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestOSAllocate: on Linux, the real filesystem's files preallocate: the
+// file grows to the size asked, reading zeros after what was written, and is
+// never shrunk; writes from the start overwrite the zeros.
+func TestOSAllocate(t *testing.T) {
+	f, err := OS.Create(path.Join(t.TempDir(), "seg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	a, ok := f.(Allocator)
+	if !ok {
+		t.Skip("no fallocate on this platform")
+	}
+	if _, err := f.Write([]byte("head")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Allocate(1 << 20); errors.Is(err, errors.ErrUnsupported) {
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Allocate(100); err != nil {
+		t.Fatal(err)
+	}
+	if size, err := f.Size(); err != nil || size != 1<<20 {
+		t.Fatalf("size %d, %v; want %d", size, err, 1<<20)
+	}
+	if _, err := f.Write([]byte("next")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 12)
+	if _, err := f.ReadAt(got, 0); err != nil {
+		t.Fatal(err)
+	}
+	if want := []byte("headnext\x00\x00\x00\x00"); !bytes.Equal(got, want) {
+		t.Fatalf("read %q, want %q", got, want)
+	}
+}
