@@ -43,18 +43,39 @@ func crashScenario(t *testing.T, fs vfs.FS, acked *atomic.Int64) {
 
 // TestCrashAtEveryStep crashes the journal before each filesystem operation
 // of a scenario with rolls and releases, and checks that recovery finds every
-// acknowledged entry, in order, and nothing else but a prefix of later ones.
+// acknowledged entry, in order, and nothing else but a prefix of later ones:
+// on a filesystem that appends to new segments, and on one that preallocates
+// them.
 func TestCrashAtEveryStep(t *testing.T) {
+	t.Run("append", func(t *testing.T) { crashAtEveryStep(t, false) })
+	t.Run("preallocate", func(t *testing.T) { crashAtEveryStep(t, true) })
+}
+
+func crashAtEveryStep(t *testing.T, preallocate bool) {
+	newMem := func() (*vfs.MemFS, vfs.FS) {
+		m := vfs.NewMem()
+		return m, &hookFS{FS: m, truncateAllocates: preallocate}
+	}
 	// Count the operations of a crash-free run.
-	var total atomic.Int64
-	counting := vfs.NewErrorFS(vfs.NewMem(), vfs.InjectorFunc(func(vfs.Op) error { total.Add(1); return nil }))
+	var total, allocs atomic.Int64
+	_, inner := newMem()
+	counting := vfs.NewErrorFS(inner, vfs.InjectorFunc(func(op vfs.Op) error {
+		total.Add(1)
+		if op.Kind == vfs.OpAllocate {
+			allocs.Add(1)
+		}
+		return nil
+	}))
 	var acked atomic.Int64
 	crashScenario(t, counting, &acked)
 	if acked.Load() != 15 {
 		t.Fatalf("crash-free run acknowledged %d of 15", acked.Load())
 	}
+	if preallocate && allocs.Load() == 0 {
+		t.Fatal("no segment was preallocated")
+	}
 	for k := int64(1); k <= total.Load(); k++ {
-		mem := vfs.NewMem()
+		mem, inner := newMem()
 		var (
 			ops         atomic.Int64
 			clone       *vfs.MemFS
@@ -62,7 +83,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 			acked       atomic.Int64
 			mu          sync.Mutex
 		)
-		fs := vfs.NewErrorFS(mem, vfs.InjectorFunc(func(op vfs.Op) error {
+		fs := vfs.NewErrorFS(inner, vfs.InjectorFunc(func(op vfs.Op) error {
 			if ops.Add(1) == k {
 				mu.Lock()
 				clone = mem.CrashClone()

@@ -1,19 +1,22 @@
 package journal
 
 import (
+	"errors"
 	"sync/atomic"
 
 	"github.com/riffle-streams/riffle/internal/vfs"
 )
 
 // hookFS wraps an FS, counts file syncs and lets a test delay, block or fail
-// writes and syncs of files.
+// writes and syncs of files. Its files preallocate if the wrapped FS's do, or
+// by extending the file with Truncate if truncateAllocates (MemFS cannot).
 type hookFS struct {
 	vfs.FS
-	syncs   atomic.Int64
-	writes  atomic.Int64
-	onSync  atomic.Pointer[func(name string) error]
-	onWrite atomic.Pointer[func(name string) error]
+	truncateAllocates bool
+	syncs             atomic.Int64
+	writes            atomic.Int64
+	onSync            atomic.Pointer[func(name string) error]
+	onWrite           atomic.Pointer[func(name string) error]
 }
 
 func newHookFS(inner vfs.FS) *hookFS { return &hookFS{FS: inner} }
@@ -72,4 +75,17 @@ func (f *hookFile) Sync() error {
 		}
 	}
 	return f.File.Sync()
+}
+
+func (f *hookFile) Allocate(size int64) error {
+	if a, ok := f.File.(vfs.Allocator); ok {
+		return a.Allocate(size)
+	}
+	if !f.h.truncateAllocates {
+		return errors.ErrUnsupported
+	}
+	if cur, err := f.File.Size(); err != nil || cur >= size {
+		return err
+	}
+	return f.File.Truncate(size)
 }

@@ -177,7 +177,7 @@ type Journal struct {
 
 	// Owned by the commit goroutine.
 	active   vfs.File
-	recycled bool // active is a reused segment file: stale bytes follow what is written
+	padded   bool // stale frames or zeros follow what is written to active (recycle.go)
 	dirty    bool // active has writes not yet fsynced
 	lastSync time.Time
 	buf      []byte
@@ -296,6 +296,14 @@ func (j *Journal) recover() error {
 			return fmt.Errorf("%w: segment %s does not follow %s", ErrCorrupt, j.segs[i].name, j.segs[i-1].name)
 		}
 	}
+	// Appending to the recovered segment would make every fsync commit the
+	// filesystem's journal too (recycle.go). Where files can be preallocated
+	// (probed on this one, to its own size, which changes nothing), continue
+	// in a new segment; not if the recovered one is empty, as the new one
+	// would take its name.
+	if a, ok := j.active.(vfs.Allocator); ok && last.size > headerSize && a.Allocate(last.size) == nil {
+		return j.roll(j.nextLSN)
+	}
 	return nil
 }
 
@@ -306,7 +314,7 @@ func (j *Journal) createSegment(firstLSN uint64) error {
 	name := segmentName(firstLSN)
 	final := path.Join(j.dir, name)
 	tmp := final + tempSuffix
-	f, recycled, err := j.newSegmentFile(tmp)
+	f, padded, err := j.newSegmentFile(tmp)
 	if err != nil {
 		return err
 	}
@@ -329,7 +337,7 @@ func (j *Journal) createSegment(firstLSN uint64) error {
 	// The file stays open under its new name; writes continue after the
 	// header.
 	j.active = f
-	j.recycled = recycled
+	j.padded = padded
 	j.dirty = false
 	j.segMu.Lock()
 	j.segs = append(j.segs, segment{firstLSN: firstLSN, name: name, size: headerSize})

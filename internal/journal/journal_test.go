@@ -377,6 +377,8 @@ func TestTornTailIsCut(t *testing.T) {
 		{"zeros", make([]byte, 64)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir() // a reopened journal continues in a new segment
+			name := filepath.Join(dir, segmentName(1))
 			if err := os.WriteFile(name, append(append([]byte(nil), full...), tc.tail...), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -575,14 +577,21 @@ func BenchmarkAppendParallel(b *testing.B) {
 	}
 }
 
-// TestRecycledSegments: a released segment is written over by a later one.
-// Its stale frames never replay, whether the process crashes while the
-// recycled segment is active (they follow its last frame) or after it was
-// sealed short of its old size (it is cut to its written size first).
-func TestRecycledSegments(t *testing.T) {
+// TestPaddedSegments: a released segment is written over by a later one, and
+// a new one is preallocated when there is no released one. Neither's padding
+// (stale frames, zeros) ever replays, whether the process crashes while the
+// padded segment is active (it follows the last frame) or after it was sealed
+// short of its padded size (it is cut to its written size first).
+func TestPaddedSegments(t *testing.T) {
+	t.Run("recycled", func(t *testing.T) { paddedSegments(t, false) })
+	t.Run("preallocated", func(t *testing.T) { paddedSegments(t, true) })
+}
+
+func paddedSegments(t *testing.T, preallocate bool) {
 	m := vfs.NewMem()
+	fsys := &hookFS{FS: m, truncateAllocates: preallocate}
 	opts := Options{SegmentMaxBytes: 200}
-	j := mustOpen(t, m, "/j", opts)
+	j := mustOpen(t, fsys, "/j", opts)
 	var want []replayed
 	put := func(size int) {
 		t.Helper()
@@ -602,27 +611,44 @@ func TestRecycledSegments(t *testing.T) {
 			t.Fatalf("%s: replayed %v, want a suffix of %v", when, got, want)
 		}
 	}
-	for i := 0; i < 20; i++ { // several full segments
+	if preallocate {
+		if size, _ := m.Stat("/j/" + segmentName(1)); !j.padded || size.Size() != opts.SegmentMaxBytes {
+			t.Fatalf("new segment not preallocated: %d bytes", size.Size())
+		}
 		put(4)
+	} else {
+		for i := 0; i < 20; i++ { // several full segments
+			put(4)
+		}
+		if err := j.Release(uint64(len(want)) - 3); err != nil {
+			t.Fatal(err)
+		}
+		if names, _ := m.List("/j"); !slices.Contains(names, spareName(1)) {
+			t.Fatalf("no spare after release: %v", names)
+		}
+		for !j.padded { // until a roll takes the spare
+			put(4)
+		}
 	}
-	if err := j.Release(uint64(len(want)) - 3); err != nil {
-		t.Fatal(err)
-	}
-	if names, _ := m.List("/j"); !slices.Contains(names, spareName(1)) {
-		t.Fatalf("no spare after release: %v", names)
-	}
-	for !j.recycled { // until a roll takes the spare
-		put(4)
-	}
-	check(m.CrashClone(), "crash with a recycled active segment")
+	check(m.CrashClone(), "crash with a padded active segment")
 	segs := j.Stats().Segments
-	put(150) // does not fit: seals the recycled segment well short of its old size
+	put(150) // does not fit: seals the padded segment well short of its padded size
 	if j.Stats().Segments != segs+1 {
-		t.Fatal("a large entry did not roll past the recycled segment")
+		t.Fatal("a large entry did not roll past the padded segment")
 	}
-	check(m.CrashClone(), "crash after a recycled segment was sealed")
+	check(m.CrashClone(), "crash after a padded segment was sealed")
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
 	check(m, "after Close")
+	if preallocate {
+		r := mustOpen(t, fsys, "/j", opts)
+		defer r.Close()
+		if !r.padded {
+			t.Fatal("the reopened journal appends to the segment it recovered")
+		}
+		if got := replayAll(t, r); fmt.Sprint(got) != fmt.Sprint(want[len(want)-len(got):]) {
+			t.Fatalf("after reopening: replayed %v, want a suffix of %v", got, want)
+		}
+	}
 }

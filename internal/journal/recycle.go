@@ -9,20 +9,25 @@ import (
 	"github.com/riffle-streams/riffle/internal/vfs"
 )
 
-// Released segments are recycled. An fsync after appending to a file must
-// also commit the file system's own journal (the file's size and new
-// blocks); after overwriting blocks a file already has, it only writes the
-// data. On the disks measured that halved the fsync behind every
-// acknowledged write (about 320 µs to 160 µs for a 60 KB group). So Release
-// keeps released segments as spares (up to maxSpares), and each new segment
-// is written over one from its start.
+// Released segments are recycled, and new ones preallocated. An fsync after
+// appending to a file must also commit the file system's own journal (the
+// file's size and new blocks); after writing into blocks the file already
+// has, it only writes the data. On the disks measured that halved the fsync
+// behind every acknowledged write (about 320 µs to 160 µs for a 60 KB group).
+// So Release keeps released segments as spares (up to maxSpares), and each
+// new segment is written over one from its start. Without a spare, a new
+// segment file is preallocated to the segment size (fallocate(2)): for a
+// single producer's small appends that cut the time to durable by a quarter
+// (about 255 µs to 195 µs for 200 B), though large groups, whose writes
+// convert new blocks each time, gained nothing. Without it, every fresh data
+// directory and every restart appended until its first roll.
 //
-// A recycled file holds stale frames after what has been written. They never
-// pass for new ones: their LSNs are below the segment's first, and the
-// scanner requires each frame's LSN to be the next one, so recovery cuts the
-// last segment's stale tail as it cuts a torn write. A segment is truncated
-// to its written size before it is sealed (roll and Close), so sealed
-// segments hold no stale bytes.
+// Either way the active file is padded: stale frames or zeros follow what has
+// been written. They never pass for new frames: stale LSNs are below the
+// segment's first, zeros fail the checksum, and the scanner requires each
+// frame's LSN to be the next one, so recovery cuts the last segment's padding
+// as it cuts a torn write. A padded segment is truncated to its written size
+// before it is sealed (roll and Close), so sealed segments hold no padding.
 
 // maxSpares bounds the released segments kept for reuse. A checkpoint
 // releases several segments at once (64 MiB of entries, 16 MiB segments by
@@ -35,8 +40,10 @@ const maxSpares = 4
 func spareName(n uint64) string { return fmt.Sprintf("spare-%d%s", n, tempSuffix) }
 
 // newSegmentFile returns the file for a new segment at tmp, to be written
-// from its start: a spare renamed there if there is one, else a new file.
-func (j *Journal) newSegmentFile(tmp string) (f vfs.File, recycled bool, err error) {
+// from its start: a spare renamed there if there is one, else a new file,
+// preallocated if the filesystem can. padded reports whether bytes may
+// follow what will be written.
+func (j *Journal) newSegmentFile(tmp string) (f vfs.File, padded bool, err error) {
 	j.spareMu.Lock()
 	if n := len(j.spares); n > 0 {
 		spare := j.spares[n-1]
@@ -55,6 +62,16 @@ func (j *Journal) newSegmentFile(tmp string) (f vfs.File, recycled bool, err err
 	f, err = j.fs.Create(tmp)
 	if err != nil {
 		return nil, false, fmt.Errorf("journal: create %s: %w", tmp, err)
+	}
+	if a, ok := f.(vfs.Allocator); ok {
+		// Only an optimization: on failure (no space, say) appends work as
+		// before. A failed call may still have changed the size.
+		if err := a.Allocate(j.opts.SegmentMaxBytes); err != nil {
+			j.log.Debug("segment not preallocated", "err", err)
+		}
+		if size, err := f.Size(); err != nil || size > 0 {
+			return f, true, nil
+		}
 	}
 	return f, false, nil
 }
@@ -85,17 +102,17 @@ func (j *Journal) retire(name string) error {
 	return nil
 }
 
-// sealActive makes the active segment durable as written: a recycled file is
-// first cut to its written size, so that no stale frame follows the last.
+// sealActive makes the active segment durable as written: a padded file is
+// first cut to its written size, so that nothing follows the last frame.
 func (j *Journal) sealActive() error {
-	if j.recycled {
+	if j.padded {
 		j.segMu.Lock()
 		size := j.segs[len(j.segs)-1].size
 		j.segMu.Unlock()
 		if err := j.active.Truncate(size); err != nil {
-			return fmt.Errorf("journal: truncate recycled segment: %w", err)
+			return fmt.Errorf("journal: truncate padded segment: %w", err)
 		}
-		j.recycled = false
+		j.padded = false
 		j.dirty = true
 	}
 	return j.syncActive()
