@@ -351,7 +351,7 @@ func TestMemWriteHole(t *testing.T) {
 
 // TestOSAllocate: on Linux, the real filesystem's files preallocate: the
 // file grows to the size asked, reading zeros after what was written, and is
-// never shrunk; writes from the start overwrite the zeros.
+// never shrunk; later writes go over the zeros.
 func TestOSAllocate(t *testing.T) {
 	f, err := OS.Create(path.Join(t.TempDir(), "seg"))
 	if err != nil {
