@@ -84,6 +84,18 @@ func bench(args []string, stdout, stderr io.Writer) int {
 
 	var runs []loadgen.TargetResults
 	header := "Client: AWS SDK for Go v2 on the same machine (client and server share the cores). Riffle with `--fsync always` (every acknowledged put fsynced)."
+	// Servers started here keep their data in the temporary directory.
+	probe := func() string {
+		p, err := loadgen.ProbeFsync(os.TempDir(), probeWrites)
+		if err != nil {
+			return err.Error()
+		}
+		return p.String()
+	}
+	disk := ""
+	if *spawn || *compare {
+		disk = probe()
+	}
 	switch {
 	case *compare:
 		var err error
@@ -110,6 +122,9 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		t.Proc.Close()
 	default:
 		runs = append(runs, loadgen.TargetResults{Target: "endpoint", Results: loadgen.Run(ctx, o)})
+	}
+	if disk != "" {
+		header += fmt.Sprintf(" Disk: %d writes of 200 B, each followed by fsync, in the temporary directory, which holds the servers' data: before the run %s; after it %s.", probeWrites, disk, probe())
 	}
 	md := loadgen.Markdown(runs, header)
 	fmt.Fprint(stdout, md)
@@ -287,3 +302,7 @@ func runCeiling(addr string, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// probeWrites is the number of writes of each kind in a disk probe
+// (loadgen.ProbeFsync): about a second on these disks.
+const probeWrites = 2000

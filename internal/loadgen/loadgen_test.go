@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,27 @@ func TestReadBackCatchesWrongAnswers(t *testing.T) {
 	}
 	if err := rs.check(true); err == nil || strings.Contains(err.Error(), "duplicates") {
 		t.Fatalf("check with retries = %v, want only the loss reported", err)
+	}
+}
+
+// TestProbeFsync: the disk probe times writes that reach the disk, of both
+// kinds where the filesystem can preallocate, and leaves no file behind.
+func TestProbeFsync(t *testing.T) {
+	dir := t.TempDir()
+	p, err := ProbeFsync(dir, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.AppendP50 <= 0 || p.AppendP99 < p.AppendP50 {
+		t.Errorf("appending: p50 %v, p99 %v", p.AppendP50, p.AppendP99)
+	}
+	if runtime.GOOS == "linux" && (p.AllocatedP50 <= 0 || p.AllocatedP99 < p.AllocatedP50) {
+		t.Errorf("into allocated blocks: p50 %v, p99 %v", p.AllocatedP50, p.AllocatedP99)
+	}
+	if !strings.Contains(p.String(), "appending") {
+		t.Errorf("String() = %q", p.String())
+	}
+	if names, _ := os.ReadDir(dir); len(names) != 0 {
+		t.Errorf("left %v behind", names)
 	}
 }

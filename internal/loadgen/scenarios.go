@@ -286,6 +286,7 @@ func (r *runner) putRecordLatency(ctx context.Context) []Result {
 	data := make([]byte, 100)
 	lat := make([]time.Duration, 0, n)
 	var failed, closed int64
+	n0, s0 := r.fsyncs()
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		putHeader(data, 0, i)
 		t0 := time.Now()
@@ -307,9 +308,10 @@ func (r *runner) putRecordLatency(ctx context.Context) []Result {
 	if len(lat) == 0 {
 		return fail(fmt.Errorf("no PutRecord call succeeded; %s", p50.Note))
 	}
+	n1, s1 := r.fsyncs()
 	slices.Sort(lat)
 	p50.Value, p99.Value = ms(pct(lat, 50)), ms(pct(lat, 99))
-	p50.Note += fmt.Sprintf("%d calls, %d failed (%d closed connection)", n, failed, closed)
+	p50.Note += fmt.Sprintf("%d calls, %d failed (%d closed connection)", n, failed, closed) + fsyncNote(n0, s0, n1, s1, int64(len(lat)))
 	if r.t.ReadBack {
 		rs, err := readBack(ctx, r.c, name, led, 1)
 		if err == nil {
