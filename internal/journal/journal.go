@@ -228,6 +228,9 @@ func (j *Journal) recover() error {
 	removedTemp := false
 	for _, name := range names {
 		if strings.HasSuffix(name, tempSuffix) {
+			if j.keepSpare(name) {
+				continue
+			}
 			if err := j.fs.Remove(path.Join(j.dir, name)); err != nil {
 				return fmt.Errorf("journal: remove leftover %s: %w", name, err)
 			}

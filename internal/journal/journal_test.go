@@ -460,6 +460,67 @@ func TestLeftoverTempIsRemoved(t *testing.T) {
 	}
 }
 
+// TestSparesOutliveOpen: Open keeps up to maxSpares spares and removes every
+// other temporary file; new spares are numbered after the kept ones, and
+// later rolls write over them, whatever they held.
+func TestSparesOutliveOpen(t *testing.T) {
+	m := vfs.NewMem()
+	opts := Options{SegmentMaxBytes: 100}
+	j := mustOpen(t, m, "/j", opts)
+	appendWait(j, "a")
+	j.Close()
+	junk := []string{segmentName(2) + tempSuffix, "spare-x" + tempSuffix}
+	for _, name := range append([]string{spareName(3), spareName(9), spareName(4), spareName(5), spareName(6)}, junk...) {
+		f, err := m.Create("/j/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte(strings.Repeat("stale bytes ", 20)))
+		f.Sync()
+		f.Close()
+	}
+	m.SyncDir("/j")
+	j = mustOpen(t, m, "/j", opts)
+	names, _ := m.List("/j")
+	var spares []string
+	for _, name := range names {
+		if slices.Contains(junk, name) {
+			t.Errorf("%s not removed at Open", name)
+		}
+		if _, ok := parseSpareName(name); ok {
+			spares = append(spares, name)
+		}
+	}
+	if len(spares) != maxSpares || fmt.Sprint(spares) != fmt.Sprint(j.spares) {
+		t.Fatalf("spares after Open: %v, kept %v; want %d of them", spares, j.spares, maxSpares)
+	}
+	for _, name := range spares {
+		if n, _ := parseSpareName(name); n > j.spareSeq {
+			t.Fatalf("%s kept, but new spares are numbered from %d", name, j.spareSeq+1)
+		}
+	}
+	want := []replayed{{1, "a"}}
+	if got := replayAll(t, j); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("replayed %v, want %v", got, want)
+	}
+	for i := 2; i <= 12; i++ { // rolls over every kept spare
+		e := fmt.Sprintf("entry-%02d-%s", i, strings.Repeat("x", 20))
+		if lsn, err := appendWait(j, e); err != nil || lsn != uint64(i) {
+			t.Fatalf("append %d: lsn %d, %v", i, lsn, err)
+		}
+		want = append(want, replayed{uint64(i), e})
+	}
+	if err := j.Release(11); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	r := mustOpen(t, m.CrashClone(), "/j", opts)
+	defer r.Close()
+	if got := replayAll(t, r); fmt.Sprint(got) != fmt.Sprint(want[len(want)-len(got):]) || len(got) == 0 {
+		t.Fatalf("after reopening: replayed %v, want a suffix of %v", got, want)
+	}
+}
+
 func TestPolicies(t *testing.T) {
 	for _, p := range []FsyncPolicy{Interval, Never} {
 		t.Run(p.String(), func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
+	"strings"
 
 	"github.com/riffle-streams/riffle/internal/vfs"
 )
@@ -34,10 +36,35 @@ import (
 // default), and each later roll should find one.
 const maxSpares = 4
 
-// spareName is the file name of a spare; like every temporary file of the
-// journal, spares are removed at Open, where they would only be an
-// optimization.
+// spareName is the file name of a spare. Open keeps the spares it finds (up
+// to maxSpares), where it removes every other temporary file of the journal:
+// removing three 16 MiB files took 22 ms of a restart here, and a spare is
+// as good after a restart as before.
 func spareName(n uint64) string { return fmt.Sprintf("spare-%d%s", n, tempSuffix) }
+
+// parseSpareName returns the number of the spare named name.
+func parseSpareName(name string) (uint64, bool) {
+	s, ok := strings.CutPrefix(name, "spare-")
+	if !ok {
+		return 0, false
+	}
+	if s, ok = strings.CutSuffix(s, tempSuffix); !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil
+}
+
+// keepSpare adopts name as a spare at Open if it is one and there is room.
+func (j *Journal) keepSpare(name string) bool {
+	n, ok := parseSpareName(name)
+	if !ok || len(j.spares) >= maxSpares {
+		return false
+	}
+	j.spares = append(j.spares, name)
+	j.spareSeq = max(j.spareSeq, n)
+	return true
+}
 
 // newSegmentFile returns the file for a new segment at tmp, to be written
 // from its start: a spare renamed there if there is one, else a new file,
