@@ -11,10 +11,10 @@ import (
 	"github.com/riffle-streams/riffle/internal/vfs"
 )
 
-// The targets assume a disk with a 65 µs fsync; these virtual disks
-// drift between about 100 µs and 700 µs within an hour. A run therefore
-// probes the disk it runs on, before and after, so that each run's latency
-// figures can be read against the fsync they paid.
+// The targets assume a disk with a 65 µs fsync; on these virtual
+// disks a small write's fsync drifted between about 110 µs and 380 µs within
+// an hour. A run therefore probes the disk it runs on, before and after, so
+// that each run's latency figures can be read against the fsync they paid.
 
 // FsyncProbe is the latency of a 200 B write followed by fsync: at the end
 // of a file, and into blocks allocated beforehand, as the journal writes
