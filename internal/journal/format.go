@@ -29,6 +29,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // end of the last segment it marks a torn write.
 var errTruncated = errors.New("journal: truncated frame")
 
+// errStale marks a frame whose LSN is below the one expected: an old frame
+// of a recycled segment (recycle.go), which is where a segment written over
+// one ends.
+var errStale = errors.New("stale frame")
+
 // segmentName returns the file name of the segment whose first LSN is lsn.
 func segmentName(firstLSN uint64) string {
 	return fmt.Sprintf("%020d%s", firstLSN, segmentSuffix)

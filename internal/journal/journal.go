@@ -280,9 +280,18 @@ func (j *Journal) recover() error {
 			return fmt.Errorf("journal: scan %s: %w", last.name, scanErr)
 		}
 		// Everything after the last valid frame of the last segment is a torn
-		// write; keep the valid prefix.
-		j.log.Warn("cutting torn tail", "segment", last.name, "offset", sc.off,
-			"cut_bytes", last.size-sc.off, "reason", scanErr.Error())
+		// write, or the padding of a recycled or preallocated file
+		// (recycle.go), which every crash leaves; keep the valid prefix. Only
+		// a torn write is worth a warning.
+		attrs := []any{"segment", last.name, "offset", sc.off, "cut_bytes", last.size - sc.off}
+		switch {
+		case errors.Is(scanErr, errStale):
+			j.log.Info("cutting the old frames after the last segment's end", attrs...)
+		case zerosAt(f, sc.off):
+			j.log.Info("cutting the unwritten space after the last segment's end", attrs...)
+		default:
+			j.log.Warn("cutting torn tail", append(attrs, "reason", scanErr.Error())...)
+		}
 		if err := f.Truncate(sc.off); err != nil {
 			return fmt.Errorf("journal: truncate torn tail of %s: %w", last.name, err)
 		}
@@ -308,6 +317,21 @@ func (j *Journal) recover() error {
 		return j.roll(j.nextLSN)
 	}
 	return nil
+}
+
+// zerosAt reports whether f holds a zero frame header at off: space never
+// written, since every frame header has a nonzero version.
+func zerosAt(f vfs.File, off int64) bool {
+	b := make([]byte, frameHeaderSize)
+	if n, _ := f.ReadAt(b, off); n < len(b) {
+		return false
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // createSegment crash-safely creates a segment starting at firstLSN, makes it

@@ -85,6 +85,9 @@ func (s *segmentScanner) next() (uint64, []byte, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("frame at offset %d: %w", s.off, err)
 	}
+	if lsn < s.nextLSN {
+		return 0, nil, fmt.Errorf("%w: %w at offset %d has lsn %d, want %d", ErrCorrupt, errStale, s.off, lsn, s.nextLSN)
+	}
 	if lsn != s.nextLSN {
 		return 0, nil, fmt.Errorf("%w: frame at offset %d has lsn %d, want %d", ErrCorrupt, s.off, lsn, s.nextLSN)
 	}
