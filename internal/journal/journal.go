@@ -309,11 +309,11 @@ func (j *Journal) recover() error {
 		}
 	}
 	// Appending to the recovered segment would make every fsync commit the
-	// filesystem's journal too (recycle.go). Where files can be preallocated
-	// (probed on this one, to its own size, which changes nothing), continue
-	// in a new segment; not if the recovered one is empty, as the new one
-	// would take its name.
-	if a, ok := j.active.(vfs.Allocator); ok && last.size > headerSize && a.Allocate(last.size) == nil {
+	// filesystem's journal too (recycle.go). With a spare at hand, continue
+	// in a new segment written over it: that takes no new space, so a full
+	// disk does not keep the journal from opening. Not if the recovered
+	// segment is empty, as the new one would take its name.
+	if len(j.spares) > 0 && last.size > headerSize {
 		return j.roll(j.nextLSN)
 	}
 	return nil

@@ -470,9 +470,10 @@ func TestLeftoverTempIsRemoved(t *testing.T) {
 	}
 }
 
-// TestSparesOutliveOpen: Open keeps up to maxSpares spares and removes every
-// other temporary file; new spares are numbered after the kept ones, and
-// later rolls write over them, whatever they held.
+// TestSparesOutliveOpen: Open keeps up to maxSpares spares, removes every
+// other temporary file, and continues in a new segment over a spare; new
+// spares are numbered after the kept ones, and later rolls write over them,
+// whatever they held.
 func TestSparesOutliveOpen(t *testing.T) {
 	m := vfs.NewMem()
 	opts := Options{SegmentMaxBytes: 100}
@@ -491,6 +492,9 @@ func TestSparesOutliveOpen(t *testing.T) {
 	}
 	m.SyncDir("/j")
 	j = mustOpen(t, m, "/j", opts)
+	if !j.padded {
+		t.Error("the journal appends to the segment it recovered, though it has spares")
+	}
 	names, _ := m.List("/j")
 	var spares []string
 	for _, name := range names {
@@ -501,8 +505,8 @@ func TestSparesOutliveOpen(t *testing.T) {
 			spares = append(spares, name)
 		}
 	}
-	if len(spares) != maxSpares || fmt.Sprint(spares) != fmt.Sprint(j.spares) {
-		t.Fatalf("spares after Open: %v, kept %v; want %d of them", spares, j.spares, maxSpares)
+	if len(spares) != maxSpares-1 || fmt.Sprint(spares) != fmt.Sprint(j.spares) {
+		t.Fatalf("spares after Open: %v, kept %v; want %d of them, one taken", spares, j.spares, maxSpares-1)
 	}
 	for _, name := range spares {
 		if n, _ := parseSpareName(name); n > j.spareSeq {
@@ -712,14 +716,52 @@ func paddedSegments(t *testing.T, preallocate bool) {
 		t.Fatal(err)
 	}
 	check(m, "after Close")
-	if preallocate {
-		r := mustOpen(t, fsys, "/j", opts)
-		defer r.Close()
-		if !r.padded {
-			t.Fatal("the reopened journal appends to the segment it recovered")
+}
+
+// TestDiskFullWithPreallocation: on a filesystem that preallocates, a full
+// disk fails the appends but not a reopening, which reads what is there and,
+// with no spare, continues in the recovered segment; nothing acknowledged is
+// lost, and once space returns the journal goes on.
+func TestDiskFullWithPreallocation(t *testing.T) {
+	m := vfs.NewMem()
+	sw := &vfs.Switch{Inner: vfs.DiskFull(0)}
+	fsys := vfs.NewErrorFS(&hookFS{FS: m, truncateAllocates: true}, sw)
+	opts := Options{SegmentMaxBytes: 200}
+	j := mustOpen(t, fsys, "/j", opts)
+	var want []replayed
+	for i := 1; i <= 5; i++ { // more than one segment
+		e := fmt.Sprintf("e%d-%s", i, strings.Repeat("x", 40))
+		lsn, err := appendWait(j, e)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := replayAll(t, r); fmt.Sprint(got) != fmt.Sprint(want[len(want)-len(got):]) {
-			t.Fatalf("after reopening: replayed %v, want a suffix of %v", got, want)
+		want = append(want, replayed{lsn, e})
+	}
+	sw.Enable()
+	if _, err := appendWait(j, "full"); !errors.Is(err, vfs.ErrNoSpace) {
+		t.Fatalf("append on a full disk: %v, want ErrNoSpace", err)
+	}
+	j.Close()
+	check := func(j *Journal, when string) {
+		t.Helper()
+		if got := replayAll(t, j); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: replayed %v, want %v", when, got, want)
 		}
+	}
+	j = mustOpen(t, fsys, "/j", opts)
+	check(j, "reopened on the full disk")
+	if j.padded {
+		t.Error("reopened on a full disk in a new segment")
+	}
+	if _, err := appendWait(j, "still full"); !errors.Is(err, vfs.ErrNoSpace) {
+		t.Fatalf("append on a full disk after reopening: %v, want ErrNoSpace", err)
+	}
+	j.Close()
+	sw.Disable()
+	j = mustOpen(t, fsys, "/j", opts)
+	defer j.Close()
+	check(j, "reopened after space returned")
+	if _, err := appendWait(j, "after"); err != nil {
+		t.Fatalf("append after space returned: %v", err)
 	}
 }

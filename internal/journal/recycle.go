@@ -22,7 +22,8 @@ import (
 // single producer's small appends that cut the time to durable by a quarter
 // (about 255 µs to 195 µs for 200 B), though large groups, whose writes
 // convert new blocks each time, gained nothing. For the same reason Open
-// continues in a new segment rather than append to the one it recovered.
+// continues in a new segment over a spare, if it has one, rather than append
+// to the segment it recovered.
 //
 // Either way the active file is padded: stale frames or zeros follow what has
 // been written. They never pass for new frames: stale LSNs are below the

@@ -54,7 +54,8 @@ type Op struct {
 	Kind OpKind
 	// Path is the file or directory operated on; for a rename, the old name.
 	Path string
-	// Len is the number of bytes of a Write or ReadAt, 0 otherwise.
+	// Len is the number of bytes of a Write or ReadAt, the bytes a Truncate
+	// or Allocate adds to the file (0 if it adds none), 0 otherwise.
 	Len int
 }
 
@@ -224,7 +225,7 @@ func (f *errorFile) Sync() error {
 }
 
 func (f *errorFile) Truncate(size int64) error {
-	if err := f.fs.check(OpTruncate, f.name, 0); err != nil {
+	if err := f.fs.check(OpTruncate, f.name, f.growth(size)); err != nil {
 		return err
 	}
 	return f.f.Truncate(size)
@@ -238,10 +239,19 @@ func (f *errorFile) Allocate(size int64) error {
 	if !ok {
 		return &os.PathError{Op: "allocate", Path: f.name, Err: errors.ErrUnsupported}
 	}
-	if err := f.fs.check(OpAllocate, f.name, 0); err != nil {
+	if err := f.fs.check(OpAllocate, f.name, f.growth(size)); err != nil {
 		return err
 	}
 	return a.Allocate(size)
+}
+
+// growth is the number of bytes by which a file of size would be larger.
+func (f *errorFile) growth(size int64) int {
+	cur, err := f.f.Size()
+	if err != nil || size <= cur {
+		return 0
+	}
+	return int(size - cur)
 }
 
 // FailNth fails the nth (1-based) operation whose kind is among kinds (any
@@ -281,14 +291,20 @@ func OnPath(match func(path string) bool, inj Injector) Injector {
 }
 
 // DiskFull lets writes through until they total more than budget bytes;
-// from then on every Write, Create and Truncate fails with ErrNoSpace. A
-// write that would cross the budget fails whole, writing nothing.
+// from then on every Write and Create fails with ErrNoSpace, and so does
+// every Truncate or Allocate that would make a file larger (shrinking a
+// file, or allocating what it has, takes no space). A write that would cross
+// the budget fails whole, writing nothing.
 func DiskFull(budget int64) Injector {
 	var mu sync.Mutex
 	used, full := int64(0), false
 	return InjectorFunc(func(op Op) error {
 		switch op.Kind {
-		case OpWrite, OpCreate, OpTruncate:
+		case OpWrite, OpCreate:
+		case OpTruncate, OpAllocate:
+			if op.Len == 0 {
+				return nil
+			}
 		default:
 			return nil
 		}
