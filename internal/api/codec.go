@@ -222,5 +222,5 @@ type wireTime time.Time
 
 // MarshalJSON writes epoch seconds with a millisecond fraction.
 func (t wireTime) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1000, 'f', -1, 64), nil
+	return appendEpochMillis(nil, time.Time(t).UnixMilli()), nil
 }

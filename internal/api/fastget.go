@@ -33,7 +33,7 @@ func appendGetRecordsOutput(b []byte, out *engine.GetRecordsOutput) (_ []byte, o
 		b = append(b, '{')
 		if !r.ApproximateArrivalTimestamp.IsZero() {
 			b = append(b, `"ApproximateArrivalTimestamp":`...)
-			b = strconv.AppendFloat(b, float64(r.ApproximateArrivalTimestamp.UnixMilli())/1000, 'f', -1, 64)
+			b = appendEpochMillis(b, r.ApproximateArrivalTimestamp.UnixMilli())
 			b = append(b, ',')
 		}
 		b = append(b, `"Data":"`...)
@@ -77,12 +77,41 @@ func putResponseBuffer(p *[]byte) {
 	}
 }
 
-// getRecordsSize estimates the encoded size of a response, to allocate once.
+// recordOverhead is what a record's JSON takes besides its data and key: its
+// punctuation and member names, a 56-digit sequence number and a timestamp
+// with milliseconds (151 bytes), and room for an EncryptionType or a few
+// escaped characters.
+const recordOverhead = 192
+
+// getRecordsSize estimates the encoded size of a response, to allocate once:
+// a response that outgrows it is copied whole into a larger buffer.
 func getRecordsSize(out *engine.GetRecordsOutput) int {
 	n := 128 + len(out.NextShardIterator)
 	for i := range out.Records {
 		r := &out.Records[i]
-		n += 150 + base64.StdEncoding.EncodedLen(len(r.Data)) + len(r.PartitionKey)
+		n += recordOverhead + base64.StdEncoding.EncodedLen(len(r.Data)) + len(r.PartitionKey)
 	}
 	return n
+}
+
+// appendEpochMillis appends ms milliseconds since the epoch as seconds, in
+// the form strconv.AppendFloat(float64(ms)/1000, 'f', -1, 64) gives (no
+// trailing zeros in the fraction), without converting through a float: a
+// drain formats one per record.
+func appendEpochMillis(b []byte, ms int64) []byte {
+	if ms < 0 {
+		return strconv.AppendFloat(b, float64(ms)/1000, 'f', -1, 64)
+	}
+	b = strconv.AppendInt(b, ms/1000, 10)
+	frac := ms % 1000
+	if frac == 0 {
+		return b
+	}
+	digits := [3]byte{byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := 3
+	for digits[n-1] == '0' {
+		n--
+	}
+	b = append(b, '.')
+	return append(b, digits[:n]...)
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,6 +201,35 @@ func TestGetRecordsFastEncoderMatchesTheGeneralEncoder(t *testing.T) {
 	}
 	if _, ok := appendGetRecordsOutput(nil, &engine.GetRecordsOutput{ChildShards: []engine.ChildShard{}}); ok {
 		t.Fatal("a response with ChildShards must take the general encoder")
+	}
+}
+
+func TestEpochMillisAsFloatWouldWriteIt(t *testing.T) {
+	for _, ms := range []int64{0, 1, 10, 100, 120, 999, 1000, 1001, 1010, 1100, 1700000000000, 1700000000001,
+		1700000000010, 1700000000120, 1733338383123, 4102444800999, -1, -1500} {
+		want := strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64)
+		if got := appendEpochMillis(nil, ms); string(got) != string(want) {
+			t.Errorf("appendEpochMillis(%d) = %s, want %s", ms, got, want)
+		}
+	}
+}
+
+// TestGetRecordsSizeHoldsTheResponse: the estimate covers a response of
+// records as the engine returns them, so the buffer is never regrown.
+func TestGetRecordsSizeHoldsTheResponse(t *testing.T) {
+	out := &engine.GetRecordsOutput{MillisBehindLatest: 86400000, NextShardIterator: strings.Repeat("A", 300)}
+	for i := range 100 {
+		out.Records = append(out.Records, engine.Record{
+			SequenceNumber:              strings.Repeat("9", 56),
+			ApproximateArrivalTimestamp: time.UnixMilli(1700000000123 + int64(i)),
+			Data:                        make([]byte, i),
+			PartitionKey:                strings.Repeat("k", 1+i%256),
+			EncryptionType:              "KMS",
+		})
+	}
+	b, _ := appendGetRecordsOutput(nil, out)
+	if n := getRecordsSize(out); len(b) > n {
+		t.Fatalf("response of %d bytes, estimated %d", len(b), n)
 	}
 }
 

@@ -498,14 +498,16 @@ func (e *Engine) readBatch(sh *shardState, pos uint64, limit, maxBytes int, now 
 		return batch{}, err
 	}
 	b := batch{records: make([]Record, len(recs)), next: pos}
+	seqs := recordSeqRun(uid, recs)
 	for i, r := range recs {
 		pk, data, enc, err := e.openRecord(uid, r)
 		if err != nil {
 			return batch{}, err
 		}
 		b.bytes += len(data) + len(pk)
+		seq := seqs[i*seqLen : (i+1)*seqLen]
 		b.records[i] = Record{
-			SequenceNumber:              recordSeq(uid, r.Seq),
+			SequenceNumber:              seq,
 			ApproximateArrivalTimestamp: time.UnixMilli(r.ArrivalMillis),
 			Data:                        data,
 			PartitionKey:                pk,

@@ -3,6 +3,8 @@ package engine
 import (
 	"strconv"
 	"time"
+
+	"github.com/riffle-streams/riffle/internal/store"
 )
 
 // Sequence numbers are decimal strings of 56 digits:
@@ -92,6 +94,24 @@ func appendRecordSeqs(dst []byte, uid, first uint64, n int) []byte {
 
 // recordSeq is the sequence number of the record at position pos.
 func recordSeq(uid, pos uint64) string { return seqPoint{uid: uid, slot: pos + 1}.String() }
+
+// recordSeqRun returns the sequence numbers of recs, records of shard uid,
+// as one string of seqLen bytes each: one allocation for a batch where a
+// string per record was a tenth of a drain's server time.
+func recordSeqRun(uid uint64, recs []store.Record) string {
+	if len(recs) == 0 {
+		return ""
+	}
+	first, last := recs[0].Seq, recs[len(recs)-1].Seq
+	if last-first == uint64(len(recs)-1) { // consecutive, as a log returns them
+		return string(appendRecordSeqs(make([]byte, 0, len(recs)*seqLen), uid, first, len(recs)))
+	}
+	b := make([]byte, len(recs)*seqLen)
+	for i, r := range recs {
+		seqPoint{uid: uid, slot: r.Seq + 1}.put((*[seqLen]byte)(b[i*seqLen:]))
+	}
+	return string(b)
+}
 
 // startSeq is a shard's StartingSequenceNumber.
 func startSeq(uid uint64) string { return seqPoint{uid: uid}.String() }

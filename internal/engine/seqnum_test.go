@@ -4,6 +4,8 @@ import (
 	"math/big"
 	"testing"
 	"time"
+
+	"github.com/riffle-streams/riffle/internal/store"
 )
 
 func TestSequenceNumberOrderAndPositions(t *testing.T) {
@@ -50,6 +52,24 @@ func TestRecordSeqsMatchRecordSeq(t *testing.T) {
 		for i := 0; i < 5; i++ {
 			if s, want := got[i*seqLen:(i+1)*seqLen], recordSeq(c.uid, c.first+uint64(i)); s != want {
 				t.Fatalf("uid %d position %d: %s, want %s", c.uid, c.first+uint64(i), s, want)
+			}
+		}
+	}
+}
+
+func TestRecordSeqRunMatchesRecordSeq(t *testing.T) {
+	for _, positions := range [][]uint64{{}, {0}, {9, 10, 11, 12}, {3, 5, 6}} {
+		recs := make([]store.Record, len(positions))
+		for i, p := range positions {
+			recs[i].Seq = p
+		}
+		got := recordSeqRun(42, recs)
+		if len(got) != len(positions)*seqLen {
+			t.Fatalf("positions %v: %d bytes", positions, len(got))
+		}
+		for i, p := range positions {
+			if s, want := got[i*seqLen:(i+1)*seqLen], recordSeq(42, p); s != want {
+				t.Fatalf("positions %v, #%d: %s, want %s", positions, i, s, want)
 			}
 		}
 	}

@@ -25,7 +25,13 @@ func (l *Log) Read(from uint64, maxRecords int, maxBytes int) ([]Record, error) 
 	if from >= l.next {
 		return nil, nil
 	}
-	var out []Record
+	// Sized for the records there are (up to the limit), so that a long
+	// read does not regrow and copy its slice ten times over.
+	n := l.next - from
+	if maxRecords > 0 {
+		n = min(n, uint64(maxRecords))
+	}
+	out := make([]Record, 0, min(n, maxPrealloc))
 	bytes := 0
 	full := func(r *Record) bool {
 		if maxRecords > 0 && len(out) >= maxRecords {
@@ -53,6 +59,10 @@ func (l *Log) Read(from uint64, maxRecords int, maxBytes int) ([]Record, error) 
 	}
 	return out, nil
 }
+
+// maxPrealloc bounds the records Read allocates room for before it has read
+// them (GetRecords's limit).
+const maxPrealloc = 10000
 
 // readFrames appends records with Seq >= from from r to out until full says
 // stop (done) or the segment ends.
