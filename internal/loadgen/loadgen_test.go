@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -189,5 +190,63 @@ func TestProbeFsync(t *testing.T) {
 	}
 	if names, _ := os.ReadDir(dir); len(names) != 0 {
 		t.Errorf("left %v behind", names)
+	}
+}
+
+// TestProcCPUCountsChildren: a server's CPU time includes what its direct
+// children spend (a launcher that forks the real server).
+func TestProcCPUCountsChildren(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	cmd := exec.Command("sh", "-c", `sh -c 'while :; do :; done' & wait`)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &Proc{cmd: cmd}
+	t.Cleanup(func() {
+		for _, pid := range p.family()[1:] {
+			if child, err := os.FindProcess(pid); err == nil {
+				child.Kill()
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	// The parent only waits: all the time counted is its child's.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		d, err := p.CPU()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d >= 100*time.Millisecond {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU() = %v after the child spun for 20 s", d)
+		}
+	}
+}
+
+func TestCPUUseRow(t *testing.T) {
+	u := cpuUse{server: 2 * time.Millisecond, client: 3 * time.Millisecond, elapsed: 5 * time.Millisecond, ok: true}
+	if got, want := u.note(1000), "; CPU per record: server 2.00 µs, load generator 3.00 µs (1.0 cores busy)"; got != want {
+		t.Errorf("note = %q, want %q", got, want)
+	}
+	ok := Result{Key: "put-100-4", Value: 1}
+	if r := u.result("cpu", "x", 1000, ok); r.Value != 2 || r.Unit != "µs" || !r.LowerIsBetter || r.Skipped != "" {
+		t.Errorf("result = %+v", r)
+	}
+	if r := (cpuUse{}).result("cpu", "x", 1000, ok); r.Skipped == "" {
+		t.Errorf("unmeasured: %+v, want skipped", r)
+	}
+	if r := u.result("cpu", "x", 1000, Result{Key: "drain", Skipped: "stores nothing"}); r.Skipped != "stores nothing" {
+		t.Errorf("skipped scenario: %+v", r)
+	}
+	if r := u.result("cpu", "x", 1000, Result{Key: "drain", Err: "lost records"}); !r.Failed() {
+		t.Errorf("failed scenario: %+v", r)
+	}
+	if d, ok := selfCPU(); runtime.GOOS == "linux" && (!ok || d <= 0) {
+		t.Errorf("selfCPU() = %v, %v", d, ok)
 	}
 }

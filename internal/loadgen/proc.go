@@ -169,31 +169,75 @@ func (p *Proc) PID() int { return p.cmd.Process.Pid }
 // RSS returns the resident memory of the server process and its direct
 // children (a launcher may fork), from /proc/PID/status.
 func (p *Proc) RSS() (int64, error) {
-	pid := p.PID()
-	total, err := vmRSS(pid)
-	if err != nil {
-		return 0, err
+	var total int64
+	for i, pid := range p.family() {
+		r, err := vmRSS(pid)
+		if err != nil && i == 0 {
+			return 0, err
+		}
+		total += r // a child may have exited since it was listed
 	}
+	return total, nil
+}
+
+// CPU returns the CPU time (user and system) the server process and its
+// direct children have used so far, from /proc/PID/stat.
+func (p *Proc) CPU() (time.Duration, error) {
+	var total time.Duration
+	for i, pid := range p.family() {
+		f, err := procStat(pid)
+		if err != nil || len(f) < 13 {
+			if i == 0 {
+				return 0, fmt.Errorf("pid %d: no CPU times in /proc/%d/stat: %v", pid, pid, err)
+			}
+			continue
+		}
+		// utime and stime, the 14th and 15th fields, in clock ticks.
+		utime, err1 := strconv.ParseInt(f[11], 10, 64)
+		stime, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0, fmt.Errorf("pid %d: CPU times %q %q in /proc/%d/stat", pid, f[11], f[12], pid)
+		}
+		total += time.Duration(utime+stime) * time.Second / userHZ
+	}
+	return total, nil
+}
+
+// userHZ is the unit of /proc's CPU times: USER_HZ, 100 on every Linux
+// architecture Go supports.
+const userHZ = 100
+
+// family returns the server's pid and those of its direct children.
+func (p *Proc) family() []int {
+	pid := p.PID()
+	pids := []int{pid}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		child, err := strconv.Atoi(e.Name())
 		if err != nil || child == pid {
 			continue
 		}
-		if b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
-			// The parent pid is the second field after the parenthesized name.
-			s := string(b)
-			if i := strings.LastIndexByte(s, ')'); i >= 0 {
-				f := strings.Fields(s[i+1:])
-				if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-					if r, err := vmRSS(child); err == nil {
-						total += r
-					}
-				}
-			}
+		// The parent pid is the second field after the parenthesized name.
+		if f, err := procStat(child); err == nil && len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			pids = append(pids, child)
 		}
 	}
-	return total, nil
+	return pids
+}
+
+// procStat returns the fields of /proc/PID/stat after the parenthesized
+// command name (which may hold spaces): the process state first.
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	return strings.Fields(s[i+1:]), nil
 }
 
 // DataBytes is the size of the files under the data directory.

@@ -137,6 +137,7 @@ func RunTarget(ctx context.Context, o Options, t *Target) []Result {
 	// PutRecords throughput at each record size and producer count.
 	var closedConn, calls, appliedFailed int64
 	var base4 float64
+	var cpu4 Result
 	f0n, f0s := r.fsyncs()
 	var totalAcked int64
 	for _, size := range o.RecordSizes {
@@ -147,10 +148,16 @@ func RunTarget(ctx context.Context, o Options, t *Target) []Result {
 			calls += st.calls
 			appliedFailed += rs.appliedFailed
 			totalAcked += st.acked
-			if size == 100 && p == 4 && !res.Failed() {
-				base4 = res.Value
+			if size == 100 && p == 4 {
+				if !res.Failed() {
+					base4 = res.Value
+				}
+				cpu4 = st.cpu.result("cpu-put-100-4", res.Scenario, st.acked, res)
 			}
 		}
+	}
+	if cpu4.Key != "" {
+		r.add(cpu4)
 	}
 	f1n, f1s := r.fsyncs()
 	if t.Metrics {
@@ -167,7 +174,7 @@ func RunTarget(ctx context.Context, o Options, t *Target) []Result {
 	r.add(r.retriesScenario(ctx))
 
 	r.add(r.putRecordLatency(ctx)...)
-	r.add(r.drainScenario(ctx))
+	r.add(r.drainScenario(ctx)...)
 	r.add(r.pollLatency(ctx)...)
 	if t.Subscribe {
 		r.add(r.subscribeScenario(ctx)...)
@@ -208,10 +215,12 @@ func (r *runner) putScenario(ctx context.Context, size, p int) (Result, putStats
 	led := newLedger(p)
 	n0, s0 := r.fsyncs()
 	profiled := r.profile(ctx, res.Key)
+	cpu := r.cpuMeter()
 	st := putLoad(ctx, r.c, name, p, r.o.BatchSize, size, r.t.Scale.Duration, 0, led)
+	st.cpu = cpu()
 	n1, s1 := r.fsyncs()
 	res.Value = float64(st.acked) / st.elapsed.Seconds()
-	res.Note = st.note() + fsyncNote(n0, s0, n1, s1, st.acked) + profiled()
+	res.Note = st.note() + fsyncNote(n0, s0, n1, s1, st.acked) + st.cpu.note(st.acked) + profiled()
 	if st.acked == 0 {
 		res.Err = "no record acknowledged: " + st.note()
 		return res, st, readStats{}
@@ -327,33 +336,40 @@ func (r *runner) putRecordLatency(ctx context.Context) []Result {
 
 // drainScenario writes DrainN records of 100 B and times reading them all
 // from TRIM_HORIZON, one reader per shard.
-func (r *runner) drainScenario(ctx context.Context) Result {
+func (r *runner) drainScenario(ctx context.Context) []Result {
 	ctx, cancel := context.WithTimeout(ctx, scenarioTimeout)
 	defer cancel()
 	n := r.t.Scale.DrainN
 	res := Result{Key: "drain", Scenario: "GetRecords drain from TRIM_HORIZON (100 B records)", Unit: "records/s"}
+	var cpu cpuUse
+	var read int64
+	results := func() []Result {
+		return []Result{res, cpu.result("cpu-drain", "GetRecords drain", read, res)}
+	}
 	if !r.t.ReadBack {
 		res.Skipped = "the ceiling server stores nothing"
-		return res
+		return results()
 	}
 	name := r.stream("drain")
 	if err := createStream(ctx, r.c, name, r.o.Shards); err != nil {
 		res.Err = err.Error()
-		return res
+		return results()
 	}
 	defer r.drop(name)
 	led := newLedger(4)
 	st := putLoad(ctx, r.c, name, 4, r.o.BatchSize, 100, 0, n, led)
+	meter := r.cpuMeter()
 	rs, err := readBack(ctx, r.c, name, led, r.o.Shards)
+	cpu, read = meter(), rs.read
 	if err == nil {
 		err = rs.check(false)
 	}
 	res.Value = float64(rs.read) / rs.elapsed.Seconds()
-	res.Note = fmt.Sprintf("N=%d written (%s), %d readers (one per shard), GetRecords Limit 10000; %s", n, st.note(), r.o.Shards, rs.note())
+	res.Note = fmt.Sprintf("N=%d written (%s), %d readers (one per shard), GetRecords Limit 10000; %s", n, st.note(), r.o.Shards, rs.note()) + cpu.note(rs.read)
 	if err != nil {
 		res.Err = err.Error()
 	}
-	return res
+	return results()
 }
 
 // pollLatency measures, LatencyN/2 times, the time from the start of a

@@ -56,6 +56,7 @@ type putStats struct {
 	calls, acked, failedCalls, closedConn, recordsRejected int64
 	elapsed                                                time.Duration
 	firstErr                                               string
+	cpu                                                    cpuUse // set by the scenario around the load
 }
 
 func isClosedConn(err error) bool {
