@@ -26,7 +26,8 @@ type File interface {
 	io.Writer
 	io.ReaderAt
 	io.Closer
-	// Sync makes all written data durable (fsync).
+	// Sync makes all written data durable, and the size and blocks that hold
+	// it (fdatasync on Linux, fsync elsewhere).
 	Sync() error
 	// Truncate changes the size of the file.
 	Truncate(size int64) error

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -385,5 +386,26 @@ func TestOSAllocate(t *testing.T) {
 	}
 	if want := []byte("headnext\x00\x00\x00\x00"); !bytes.Equal(got, want) {
 		t.Fatalf("read %q, want %q", got, want)
+	}
+}
+
+// TestOSSyncErrors: Sync reports a failure with the file's name, so that a
+// journal that fails stop says which file it could not make durable.
+func TestOSSyncErrors(t *testing.T) {
+	name := path.Join(t.TempDir(), "seg")
+	f, err := OS.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, f, "data")
+	if err := f.Sync(); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err = f.Sync()
+	if err == nil || !strings.Contains(err.Error(), name) {
+		t.Fatalf("sync after close: %v; want an error naming %s", err, name)
 	}
 }
