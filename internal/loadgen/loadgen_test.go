@@ -3,6 +3,7 @@ package loadgen
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -248,5 +250,32 @@ func TestCPUUseRow(t *testing.T) {
 	}
 	if d, ok := selfCPU(); runtime.GOOS == "linux" && (!ok || d <= 0) {
 		t.Errorf("selfCPU() = %v, %v", d, ok)
+	}
+}
+
+// TestRepeatRead: the read-back repeats an idempotent read whose connection
+// was lost (closed by the SDK or reset by the server) and counts it, but
+// gives up on any other error at once.
+func TestRepeatRead(t *testing.T) {
+	var retried atomic.Int64
+	fails := []error{
+		errors.New(`read tcp 127.0.0.1:48670->127.0.0.1:39695: read: connection reset by peer`),
+		errors.New(`write tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection`),
+	}
+	calls := 0
+	err := repeatRead(&retried, func() error {
+		calls++
+		if calls <= len(fails) {
+			return fails[calls-1]
+		}
+		return nil
+	})
+	if err != nil || calls != 3 || retried.Load() != 2 {
+		t.Fatalf("err %v after %d calls, %d counted; want success on the third call, 2 counted", err, calls, retried.Load())
+	}
+	other := errors.New("ResourceNotFoundException: no such stream")
+	calls = 0
+	if err := repeatRead(&retried, func() error { calls++; return other }); err != other || calls != 1 {
+		t.Fatalf("err %v after %d calls; want the error after one call", err, calls)
 	}
 }

@@ -63,6 +63,26 @@ func isClosedConn(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "use of closed network connection")
 }
 
+// isConnLost reports a call that failed because its connection went away:
+// the Go SDK's "use of closed network connection" (see the README), or a
+// server closing an idle keep-alive connection as the request went out
+// ("connection reset by peer", seen with kinesalite).
+func isConnLost(err error) bool {
+	return isClosedConn(err) || (err != nil && strings.Contains(err.Error(), "connection reset by peer"))
+}
+
+// repeatRead runs read, an idempotent call of the read-back, and repeats it
+// up to five times while it fails with a lost connection, counting the
+// repeats in retried.
+func repeatRead(retried *atomic.Int64, read func() error) error {
+	err := read()
+	for attempt := 0; isConnLost(err) && attempt < 5; attempt++ {
+		retried.Add(1)
+		err = read()
+	}
+	return err
+}
+
 // putLoad runs producers PutRecords loops of batch records of size bytes into
 // stream, until duration has passed (when total is 0) or total records have
 // been sent. Partition keys are unique per record, so that records spread
@@ -153,7 +173,7 @@ type readStats struct {
 	appliedFailed int64 // read although their call failed
 	rejectedRead  int64 // read although the server rejected the entry
 	foreign       int64 // records not written by this scenario
-	retriedReads  int64 // GetRecords calls repeated after "use of closed network connection"
+	retriedReads  int64 // read calls repeated after a lost connection (isConnLost)
 	elapsed       time.Duration
 }
 
@@ -163,6 +183,7 @@ type readStats struct {
 // records keep their order within a shard, and counts every record against
 // the ledger. A nil ledger counts records only.
 func readBack(ctx context.Context, c *kinesis.Client, stream string, led *ledger, workers int) (readStats, error) {
+	var read, foreign, retried atomic.Int64
 	var shards []string
 	var next *string
 	for {
@@ -172,11 +193,11 @@ func readBack(ctx context.Context, c *kinesis.Client, stream string, led *ledger
 		} else {
 			in.StreamName = aws.String(stream)
 		}
-		out, err := c.ListShards(ctx, in)
-		for tries := 0; err != nil && isClosedConn(err) && tries < 3; tries++ {
-			// Listing is idempotent: repeat it, as the reads below do.
+		var out *kinesis.ListShardsOutput
+		err := repeatRead(&retried, func() (err error) {
 			out, err = c.ListShards(ctx, in)
-		}
+			return err
+		})
 		if err != nil {
 			return readStats{}, fmt.Errorf("ListShards: %w", err)
 		}
@@ -194,7 +215,6 @@ func readBack(ctx context.Context, c *kinesis.Client, stream string, led *ledger
 		}
 	}
 	start := time.Now()
-	var read, foreign, retried atomic.Int64
 	var firstErr error
 	var errMu sync.Mutex
 	work := make(chan string)
@@ -247,22 +267,24 @@ func readBack(ctx context.Context, c *kinesis.Client, stream string, led *ledger
 }
 
 func readShard(ctx context.Context, c *kinesis.Client, stream, shard string, led *ledger, retried *atomic.Int64) (read, foreign int64, err error) {
-	it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream),
-		ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	var it *kinesis.GetShardIteratorOutput
+	err = repeatRead(retried, func() (err error) {
+		it, err = c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream),
+			ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		return err
+	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("GetShardIterator %s: %w", shard, err)
 	}
 	iter, prev := it.ShardIterator, ""
 	last := map[int]int{} // producer -> last record number read in this shard
 	for iter != nil {
-		out, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(10000)})
-		// The Go SDK's "use of closed network connection" (see the README)
-		// hits reads too; a GetRecords with the same iterator is safe to
-		// repeat, so the read-back retries it and counts it.
-		for attempt := 0; isClosedConn(err) && attempt < 5; attempt++ {
-			retried.Add(1)
+		// A GetRecords with the same iterator is safe to repeat.
+		var out *kinesis.GetRecordsOutput
+		err := repeatRead(retried, func() (err error) {
 			out, err = c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(10000)})
-		}
+			return err
+		})
 		if err != nil {
 			return read, foreign, fmt.Errorf("GetRecords %s: %w", shard, err)
 		}
@@ -326,7 +348,7 @@ func (rs readStats) check(retries bool) error {
 func (rs readStats) note() string {
 	s := fmt.Sprintf("read back %d: %d lost, %d duplicates, %d applied although the call failed", rs.read, rs.lost, rs.duplicates, rs.appliedFailed)
 	if rs.retriedReads > 0 {
-		s += fmt.Sprintf(" (%d GetRecords calls repeated after \"use of closed network connection\")", rs.retriedReads)
+		s += fmt.Sprintf(" (%d reads repeated after \"use of closed network connection\" or \"connection reset by peer\")", rs.retriedReads)
 	}
 	return s
 }
