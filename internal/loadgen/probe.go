@@ -16,9 +16,9 @@ import (
 // an hour. A run therefore probes the disk it runs on, before and after, so
 // that each run's latency figures can be read against the fsync they paid.
 
-// FsyncProbe is the latency of a 200 B write followed by fsync: at the end
-// of a file, and into blocks allocated beforehand, as the journal writes
-// (internal/journal/recycle.go).
+// FsyncProbe is the latency of a 200 B write followed by the journal's sync
+// (vfs File.Sync: fdatasync on Linux): at the end of a file, and into blocks
+// allocated beforehand, as the journal writes (internal/journal/recycle.go).
 type FsyncProbe struct {
 	AppendP50, AppendP99       time.Duration
 	AllocatedP50, AllocatedP99 time.Duration
