@@ -124,7 +124,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		runs = append(runs, loadgen.TargetResults{Target: "endpoint", Results: loadgen.Run(ctx, o)})
 	}
 	if disk != "" {
-		header += fmt.Sprintf(" Disk: %d writes of 200 B, each followed by the sync the journal uses (fdatasync on Linux), in the temporary directory, which holds the servers' data: before the run %s; after it %s.", probeWrites, disk, probe())
+		header += fmt.Sprintf(" Disk: %d writes of 200 B of each kind, each followed by the sync the journal uses (fdatasync on Linux), in the temporary directory, which holds the servers' data: before the run %s; after it %s.", probeWrites, disk, probe())
 	}
 	md := loadgen.Markdown(runs, header)
 	fmt.Fprint(stdout, md)

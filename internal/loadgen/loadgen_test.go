@@ -173,8 +173,9 @@ func TestReadBackCatchesWrongAnswers(t *testing.T) {
 	}
 }
 
-// TestProbeFsync: the disk probe times writes that reach the disk, of both
-// kinds where the filesystem can preallocate, and leaves no file behind.
+// TestProbeFsync: the disk probe times writes that reach the disk, of every
+// kind (allocated blocks where the filesystem can preallocate), and leaves no
+// file behind.
 func TestProbeFsync(t *testing.T) {
 	dir := t.TempDir()
 	p, err := ProbeFsync(dir, 20)
@@ -187,7 +188,10 @@ func TestProbeFsync(t *testing.T) {
 	if runtime.GOOS == "linux" && (p.AllocatedP50 <= 0 || p.AllocatedP99 < p.AllocatedP50) {
 		t.Errorf("into allocated blocks: p50 %v, p99 %v", p.AllocatedP50, p.AllocatedP99)
 	}
-	if !strings.Contains(p.String(), "appending") {
+	if p.PacedP50 <= 0 || p.PacedP99 < p.PacedP50 {
+		t.Errorf("paced: p50 %v, p99 %v", p.PacedP50, p.PacedP99)
+	}
+	if s := p.String(); !strings.Contains(s, "appending") || !strings.Contains(s, "paced") {
 		t.Errorf("String() = %q", p.String())
 	}
 	if names, _ := os.ReadDir(dir); len(names) != 0 {

@@ -18,11 +18,23 @@ import (
 
 // FsyncProbe is the latency of a 200 B write followed by the journal's sync
 // (vfs File.Sync: fdatasync on Linux): at the end of a file, and into blocks
-// allocated beforehand, as the journal writes (internal/journal/recycle.go).
+// allocated beforehand, as the journal writes (internal/journal/recycle.go),
+// back to back and paced.
+//
+// Paced writes pause ProbePause before each write, as one producer's
+// PutRecord calls leave the disk idle between syncs. These virtual disks
+// sync slower after a pause, even a short one, than back to back, so the
+// paced figures are what the PutRecord latency scenario pays.
 type FsyncProbe struct {
 	AppendP50, AppendP99       time.Duration
 	AllocatedP50, AllocatedP99 time.Duration
+	PacedP50, PacedP99         time.Duration
 }
+
+// ProbePause is the pause before each paced probe write: about the time one
+// producer's PutRecord round trip takes besides the sync (the ceiling
+// server's PutRecord latency here).
+const ProbePause = 300 * time.Microsecond
 
 // probeWriteBytes is the size of each probe write: a PutRecord of 100 B
 // makes a journal entry about this large.
@@ -33,17 +45,23 @@ const probeWriteBytes = 200
 func ProbeFsync(dir string, n int) (FsyncProbe, error) {
 	var p FsyncProbe
 	var err error
-	if p.AppendP50, p.AppendP99, err = probeWrites(dir, n, false); err != nil {
+	if p.AppendP50, p.AppendP99, err = probeWrites(dir, n, false, 0); err != nil {
 		return p, err
 	}
-	p.AllocatedP50, p.AllocatedP99, err = probeWrites(dir, n, true)
+	p.AllocatedP50, p.AllocatedP99, err = probeWrites(dir, n, true, 0)
 	if errors.Is(err, errors.ErrUnsupported) {
-		return p, nil // no preallocation here; the journal appends too
+		// No preallocation here; the journal appends too.
+		p.PacedP50, p.PacedP99, err = probeWrites(dir, n, false, ProbePause)
+		return p, err
 	}
+	if err != nil {
+		return p, err
+	}
+	p.PacedP50, p.PacedP99, err = probeWrites(dir, n, true, ProbePause)
 	return p, err
 }
 
-func probeWrites(dir string, n int, allocate bool) (p50, p99 time.Duration, err error) {
+func probeWrites(dir string, n int, allocate bool, pause time.Duration) (p50, p99 time.Duration, err error) {
 	name := filepath.Join(dir, fmt.Sprintf("riffle-fsync-probe-%d", os.Getpid()))
 	f, err := vfs.OS.Create(name)
 	if err != nil {
@@ -67,6 +85,9 @@ func probeWrites(dir string, n int, allocate bool) (p50, p99 time.Duration, err 
 	lat := make([]time.Duration, 0, n)
 	for i := 0; i < n; i++ {
 		buf[0] = byte(i)
+		if pause > 0 {
+			time.Sleep(pause)
+		}
 		t0 := time.Now()
 		if _, err := f.Write(buf); err != nil {
 			return 0, 0, fmt.Errorf("fsync probe: %w", err)
@@ -87,5 +108,5 @@ func (p FsyncProbe) String() string {
 	if p.AllocatedP50 > 0 {
 		s += fmt.Sprintf(", %d µs into allocated blocks (p99 %d µs)", us(p.AllocatedP50), us(p.AllocatedP99))
 	}
-	return s
+	return s + fmt.Sprintf(", %d µs paced by a %d µs pause before each write (p99 %d µs)", us(p.PacedP50), ProbePause.Microseconds(), us(p.PacedP99))
 }
