@@ -98,8 +98,14 @@ type Log struct {
 	// wmu serializes writers: Append, Sync, TrimBefore, Close. A writer
 	// may read the fields guarded by mu without mu, since only writers
 	// change them; it changes them only while holding mu too.
-	// Lock order: wmu before mu.
+	// Lock order: wmu, syncMu, mu.
 	wmu sync.Mutex
+	// syncMu keeps the active segment's file open while Sync fsyncs it
+	// without wmu, so that appends go on meanwhile: a checkpoint's fsync of
+	// tens of MiB under wmu stalled every acknowledgement queued behind
+	// this log's next append. roll and close take it, after wmu and before
+	// mu, to sync or close that file.
+	syncMu sync.Mutex
 	// werr is the first write, truncate, fsync or file lifecycle error;
 	// once set, every write returns it (fail-stop). Guarded by wmu.
 	werr error
@@ -516,6 +522,8 @@ func (l *Log) Warm() int {
 // roll fsyncs the active segment and starts a new, empty one at Next().
 // Callers hold wmu; on error the log is failed.
 func (l *Log) roll() error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
 	old := l.segs[len(l.segs)-1]
 	if err := old.f.Sync(); err != nil {
 		l.werr = fmt.Errorf("shardlog: sync %s: %w", old.path, err)
@@ -541,20 +549,29 @@ func (l *Log) roll() error {
 	return nil
 }
 
-// Sync makes everything appended so far durable. After an fsync error the
-// log is failed; the fsync is never retried.
+// Sync makes everything appended before it was called durable; appends may
+// go on while it runs. After an fsync error the log is failed; the fsync is
+// never retried.
 func (l *Log) Sync() error {
 	l.wmu.Lock()
-	defer l.wmu.Unlock()
 	if err := l.writable(); err != nil {
+		l.wmu.Unlock()
 		return err
 	}
 	active := l.segs[len(l.segs)-1]
-	if err := active.f.Sync(); err != nil {
-		l.werr = fmt.Errorf("shardlog: sync %s: %w", active.path, err)
-		return l.werr
+	l.syncMu.Lock()
+	l.wmu.Unlock()
+	err := active.f.Sync()
+	l.syncMu.Unlock()
+	if err == nil {
+		return nil
 	}
-	return nil
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.werr == nil {
+		l.werr = fmt.Errorf("shardlog: sync %s: %w", active.path, err)
+	}
+	return l.werr
 }
 
 // Flush writes the active segment's buffered bytes (see writebehind.go) to
@@ -638,6 +655,8 @@ func (l *Log) Discard() { l.close(false) }
 func (l *Log) close(sync bool) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/riffle-streams/riffle/internal/vfs"
 )
@@ -366,6 +367,72 @@ func TestOSFilesystem(t *testing.T) {
 	}
 	if !errors.Is(l.Append([]Record{rec(5, 100)}), ErrOutOfSequence) {
 		t.Fatal("out-of-sequence append accepted")
+	}
+}
+
+// TestAppendDuringSync: a slow fsync (a checkpoint's, of tens of MiB) does
+// not hold up appends to the log; a roll, which must sync and close the
+// file being synced, waits for it (the race detector checks that no close
+// overlaps the fsync); and every record survives a reopen.
+func TestAppendDuringSync(t *testing.T) {
+	for _, wb := range []int{0, 1024} {
+		t.Run(fmt.Sprintf("write-behind %d", wb), func(t *testing.T) {
+			mem := vfs.NewMem()
+			var block atomic.Bool
+			entered, release := make(chan struct{}), make(chan struct{})
+			inj := vfs.InjectorFunc(func(op vfs.Op) error {
+				if op.Kind == vfs.OpSync && block.CompareAndSwap(true, false) {
+					entered <- struct{}{}
+					<-release
+				}
+				return nil
+			})
+			l := mustOpen(t, vfs.NewErrorFS(mem, inj), Options{SegmentMaxBytes: 4096, WriteBehindBytes: wb})
+			appendN(t, l, 10, 5)
+			block.Store(true)
+			synced := make(chan error, 1)
+			go func() { synced <- l.Sync() }()
+			<-entered
+
+			// appendOne may not stop the test (t.Fatal) off its goroutine.
+			appendOne := func() {
+				if err := l.Append([]Record{rec(l.Next(), int64(l.Next()/10))}); err != nil {
+					t.Errorf("Append: %v", err)
+				}
+			}
+			appended := make(chan struct{})
+			go func() {
+				defer close(appended)
+				appendOne() // into the segment being synced
+			}()
+			select {
+			case <-appended:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Append waited for a Sync in progress")
+			}
+			rolled := make(chan struct{})
+			segs := l.SegmentCount()
+			go func() {
+				defer close(rolled)
+				for l.SegmentCount() == segs && !t.Failed() {
+					appendOne()
+				}
+			}()
+			close(release)
+			<-rolled
+			if err := <-synced; err != nil {
+				t.Fatalf("Sync: %v", err)
+			}
+			next := l.Next()
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			l2 := mustOpen(t, mem, Options{})
+			defer l2.Close()
+			if got := readAll(t, l2); uint64(len(got)) != next {
+				t.Fatalf("reopened log holds %d records, want %d", len(got), next)
+			}
+		})
 	}
 }
 

@@ -21,7 +21,9 @@ import (
 )
 
 // File is an open file. Methods may not be called concurrently on one File,
-// except ReadAt, which may run concurrently with itself and with Write.
+// except ReadAt, which may run concurrently with itself and with Write, and
+// Sync, which may run concurrently with Write (and then covers at least what
+// was written before it was called).
 type File interface {
 	io.Writer
 	io.ReaderAt
