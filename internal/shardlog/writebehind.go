@@ -16,12 +16,19 @@ import (
 // every shard log first. A write error then shows at the next write of the
 // buffer rather than at the Append that filled it.
 
-// activeFile returns the file an active segment is written through.
+// activeFile returns the file an active segment is written through: f
+// starting writeback as it goes (writeback.go), behind a write-behind
+// buffer if the log has one.
 func (l *Log) activeFile(f vfs.File) (vfs.File, error) {
+	size, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
+	f = withWriteback(f, size)
 	if l.opts.WriteBehindBytes <= 0 {
 		return f, nil
 	}
-	return newWriteBehind(f, l.opts.WriteBehindBytes)
+	return newWriteBehind(f, size, l.opts.WriteBehindBytes), nil
 }
 
 // writeBehind is the active segment's file with a small write-behind buffer.
@@ -36,12 +43,9 @@ type writeBehind struct {
 	buf     []byte // bytes after flushed, not yet written to f
 }
 
-func newWriteBehind(f vfs.File, limit int) (*writeBehind, error) {
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	return &writeBehind{f: f, limit: limit, flushed: size}, nil
+// newWriteBehind buffers writes to f, of size bytes, up to limit bytes.
+func newWriteBehind(f vfs.File, size int64, limit int) *writeBehind {
+	return &writeBehind{f: f, limit: limit, flushed: size}
 }
 
 // The buffer never grows past limit: what does not fit is preceded by a

@@ -245,6 +245,16 @@ func (f *errorFile) Allocate(size int64) error {
 	return a.Allocate(size)
 }
 
+// StartWriteback implements Writebacker when the wrapped file does. It
+// injects no error: what it starts reports through the Sync that follows.
+func (f *errorFile) StartWriteback(off, n int64) error {
+	w, ok := f.f.(Writebacker)
+	if !ok {
+		return &os.PathError{Op: "writeback", Path: f.name, Err: errors.ErrUnsupported}
+	}
+	return w.StartWriteback(off, n)
+}
+
 // growth is the number of bytes by which a file of size would be larger.
 func (f *errorFile) growth(size int64) int {
 	cur, err := f.f.Size()

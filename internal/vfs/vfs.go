@@ -46,6 +46,16 @@ type Allocator interface {
 	Allocate(size int64) error
 }
 
+// Writebacker is a File that can start writing a range's dirty pages to
+// disk without waiting for them (sync_file_range(2) on Linux). It makes
+// nothing durable: a writer of a file it fsyncs only now and then starts
+// writeback as it goes, so that the disk gets a steady stream rather than
+// the whole backlog at the fsync, which would stall every other sync on the
+// disk meanwhile. Files of filesystems that cannot do not implement it.
+type Writebacker interface {
+	StartWriteback(off, n int64) error
+}
+
 // FS is a filesystem. All paths are slash-separated and may be absolute or
 // relative; implementations treat them as given. Methods are safe for
 // concurrent use.
