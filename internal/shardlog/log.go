@@ -95,7 +95,8 @@ type Log struct {
 	// cache lines as they can: spread over thousands of shards, every
 	// append starts with a cold log.
 
-	// wmu serializes writers: Append, Sync, TrimBefore, Close. A writer
+	// wmu serializes writers: Append, TrimBefore, Close, and Sync while it
+	// picks the file to fsync (the fsync runs under syncMu). A writer
 	// may read the fields guarded by mu without mu, since only writers
 	// change them; it changes them only while holding mu too.
 	// Lock order: wmu, syncMu, mu.
