@@ -48,16 +48,15 @@ func ProbeFsync(dir string, n int) (FsyncProbe, error) {
 	if p.AppendP50, p.AppendP99, err = probeWrites(dir, n, false, 0); err != nil {
 		return p, err
 	}
+	allocate := true
 	p.AllocatedP50, p.AllocatedP99, err = probeWrites(dir, n, true, 0)
 	if errors.Is(err, errors.ErrUnsupported) {
-		// No preallocation here; the journal appends too.
-		p.PacedP50, p.PacedP99, err = probeWrites(dir, n, false, ProbePause)
-		return p, err
+		allocate, err = false, nil // no preallocation here; the journal appends too
 	}
 	if err != nil {
 		return p, err
 	}
-	p.PacedP50, p.PacedP99, err = probeWrites(dir, n, true, ProbePause)
+	p.PacedP50, p.PacedP99, err = probeWrites(dir, n, allocate, ProbePause)
 	return p, err
 }
 

@@ -2,6 +2,7 @@ package shardlog
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/riffle-streams/riffle/internal/vfs"
@@ -74,6 +75,15 @@ func TestWritebackOS(t *testing.T) {
 		l, err := Open(vfs.OS, dir, opts)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if runtime.GOOS == "linux" {
+			f := l.tail.Load().f
+			if wb := l.tail.Load().wb; wb != nil {
+				f = wb.f
+			}
+			if _, ok := f.(*writebackFile); !ok {
+				t.Fatalf("write-behind %d: the active segment's file %T starts no writeback", wb, f)
+			}
 		}
 		appendN(t, l, 500, 3)
 		if err := l.Close(); err != nil {

@@ -12,9 +12,10 @@ import (
 // hold them, but not the timestamps, which nothing here reads. A write over
 // blocks that already hold data (the journal's recycled segments) changes
 // only the data and the modification time, and on a journaling filesystem
-// fsync then also commits the filesystem's journal for the new time. Measured on ext4 with its journal (a loop device here),
-// 60 KB writes into allocated blocks, one every 3 ms: fsync p50 1.13 to
-// 1.19 ms, fdatasync 0.72 to 0.78 ms. (This machine's own disk is ext4
+// fsync then also commits the filesystem's journal for the new time.
+// Measured on ext4 with its journal (a loop device here), 60 KB writes into
+// allocated blocks, one every 3 ms: fsync p50 1.13 to 1.19 ms, fdatasync
+// 0.72 to 0.78 ms. (This machine's own disk is ext4
 // without a journal, where both write the inode and cost the same.)
 func (f osFile) Sync() error {
 	return f.retryEINTR("fdatasync", unix.Fdatasync)

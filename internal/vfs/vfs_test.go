@@ -408,4 +408,10 @@ func TestOSSyncErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), name) {
 		t.Fatalf("sync after close: %v; want an error naming %s", err, name)
 	}
+	if w, ok := f.(Writebacker); ok {
+		err = w.StartWriteback(0, 4)
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "sync_file_range") {
+			t.Fatalf("writeback after close: %v; want an error naming sync_file_range and %s", err, name)
+		}
+	}
 }
