@@ -92,6 +92,9 @@ func TestScenariosVerifyReadBack(t *testing.T) {
 			t.Errorf("%s note %q does not report a clean read-back", k, n)
 		}
 	}
+	if n := byKey["put-100-3"].Note; !strings.Contains(n, "; call latency p50 ") {
+		t.Errorf("put-100-3 note %q lacks the call latency", n)
+	}
 	if n := byKey["drain"].Note; !strings.Contains(n, "read back 3000:") {
 		t.Errorf("drain note %q: want all 3000 records read back", n)
 	}
@@ -254,6 +257,30 @@ func TestCPUUseRow(t *testing.T) {
 	}
 	if d, ok := selfCPU(); runtime.GOOS == "linux" && (!ok || d <= 0) {
 		t.Errorf("selfCPU() = %v, %v", d, ok)
+	}
+}
+
+// TestCallP99Row: the call-latency row of a put scenario takes the 99th
+// percentile of its successful calls and shares the scenario's failure.
+func TestCallP99Row(t *testing.T) {
+	var st putStats
+	for i := 1; i <= 200; i++ {
+		st.lat = append(st.lat, time.Duration(i)*time.Millisecond)
+	}
+	from := Result{Key: "put-100-4", Scenario: "PutRecords 500 x 100 B, 4 producers, 4 shards", Value: 1}
+	r := st.callP99(from)
+	if r.Key != "call-p99-100-4" || r.Scenario != "PutRecords call latency p99, 500 x 100 B, 4 producers, 4 shards" ||
+		r.Value != 199 || r.Unit != "ms" || !r.LowerIsBetter || r.Failed() {
+		t.Errorf("row = %+v", r)
+	}
+	if n := st.note(); !strings.Contains(n, "call latency p50 101.00 ms, p99 199.00 ms, p99.9 200.00 ms, max 200.00 ms") {
+		t.Errorf("note = %q", n)
+	}
+	if r := st.callP99(Result{Key: "put-100-4", Err: "lost records"}); !r.Failed() {
+		t.Errorf("failed scenario: %+v", r)
+	}
+	if r := (putStats{}).callP99(from); !r.Failed() {
+		t.Errorf("no successful call: %+v", r)
 	}
 }
 

@@ -138,6 +138,7 @@ func RunTarget(ctx context.Context, o Options, t *Target) []Result {
 	var closedConn, calls, appliedFailed int64
 	var base4 float64
 	var cpu4 Result
+	var callP99 []Result
 	f0n, f0s := r.fsyncs()
 	var totalAcked int64
 	for _, size := range o.RecordSizes {
@@ -154,11 +155,15 @@ func RunTarget(ctx context.Context, o Options, t *Target) []Result {
 				}
 				cpu4 = st.cpu.result("cpu-put-100-4", res.Scenario, st.acked, res)
 			}
+			if p == 4 {
+				callP99 = append(callP99, st.callP99(res))
+			}
 		}
 	}
 	if cpu4.Key != "" {
 		r.add(cpu4)
 	}
+	r.add(callP99...)
 	f1n, f1s := r.fsyncs()
 	if t.Metrics {
 		if f1n > f0n {
@@ -271,11 +276,15 @@ func (r *runner) retriesScenario(ctx context.Context) Result {
 	return res
 }
 
-func pct(lat []time.Duration, q int) time.Duration {
+// pct is the q-th percentile of the sorted lat.
+func pct(lat []time.Duration, q int) time.Duration { return pctMille(lat, q*10) }
+
+// pctMille is the q-th per-mille of the sorted lat (999 for p99.9).
+func pctMille(lat []time.Duration, q int) time.Duration {
 	if len(lat) == 0 {
 		return 0
 	}
-	return lat[min(len(lat)-1, len(lat)*q/100)]
+	return lat[min(len(lat)-1, len(lat)*q/1000)]
 }
 
 // putRecordLatency times PutRecord calls, one at a time, and reads them back.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +57,8 @@ type putStats struct {
 	calls, acked, failedCalls, closedConn, recordsRejected int64
 	elapsed                                                time.Duration
 	firstErr                                               string
-	cpu                                                    cpuUse // set by the scenario around the load
+	cpu                                                    cpuUse          // set by the scenario around the load
+	lat                                                    []time.Duration // of each successful call, sorted
 }
 
 func isClosedConn(err error) bool {
@@ -122,7 +124,9 @@ func putLoad(ctx context.Context, c *kinesis.Client, stream string, producers, b
 					putHeader(d, p, n+i)
 					entries[i] = types.PutRecordsRequestEntry{Data: d, PartitionKey: aws.String(strconv.Itoa(p) + "-" + strconv.Itoa(n+i))}
 				}
+				t0 := time.Now()
 				out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: entries[:k]})
+				d := time.Since(t0)
 				local.calls++
 				if err != nil {
 					local.failedCalls++
@@ -135,6 +139,7 @@ func putLoad(ctx context.Context, c *kinesis.Client, stream string, producers, b
 						led.status[p] = append(led.status[p], stCallFailed)
 					}
 				} else {
+					local.lat = append(local.lat, d)
 					for i := 0; i < k; i++ {
 						s := byte(stAcked)
 						if i < len(out.Records) && out.Records[i].ErrorCode != nil {
@@ -154,6 +159,7 @@ func putLoad(ctx context.Context, c *kinesis.Client, stream string, producers, b
 			st.failedCalls += local.failedCalls
 			st.closedConn += local.closedConn
 			st.recordsRejected += local.recordsRejected
+			st.lat = append(st.lat, local.lat...)
 			if st.firstErr == "" {
 				st.firstErr = local.firstErr
 			}
@@ -162,6 +168,7 @@ func putLoad(ctx context.Context, c *kinesis.Client, stream string, producers, b
 	}
 	wg.Wait()
 	st.elapsed = time.Since(start)
+	slices.Sort(st.lat)
 	return st
 }
 
@@ -361,7 +368,29 @@ func (st putStats) note() string {
 	if st.firstErr != "" {
 		s += "; first other error: " + truncate(st.firstErr, 160)
 	}
+	if len(st.lat) > 0 {
+		s += fmt.Sprintf("; call latency p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
+			ms(pct(st.lat, 50)), ms(pct(st.lat, 99)), ms(pctMille(st.lat, 999)), ms(st.lat[len(st.lat)-1]))
+	}
 	return s
+}
+
+// callP99 is the row "PutRecords call latency p99" of the put scenario
+// whose result is from: the tail a steady writer sees, which fsyncs and
+// checkpoints under load set, where the throughput figure hides them.
+func (st putStats) callP99(from Result) Result {
+	res := Result{Key: "call-p99-" + strings.TrimPrefix(from.Key, "put-"), Unit: "ms", LowerIsBetter: true,
+		Scenario: "PutRecords call latency p99, " + strings.TrimPrefix(from.Scenario, "PutRecords ")}
+	switch {
+	case from.Failed():
+		res.Err = "the scenario failed"
+	case len(st.lat) == 0:
+		res.Err = "no call succeeded"
+	default:
+		res.Value = ms(pct(st.lat, 99))
+		res.Note = fmt.Sprintf("over the %d successful calls of the throughput scenario (its note gives p50, p99.9 and max)", len(st.lat))
+	}
+	return res
 }
 
 func truncate(s string, n int) string {
