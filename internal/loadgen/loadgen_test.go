@@ -310,3 +310,23 @@ func TestRepeatRead(t *testing.T) {
 		t.Fatalf("err %v after %d calls; want the error after one call", err, calls)
 	}
 }
+
+// The header is how a read-back tells records apart: it must round-trip at
+// the widths' edges and reject anything that is not one.
+func TestRecordHeader(t *testing.T) {
+	b := make([]byte, 100)
+	for _, c := range [][2]int{{0, 0}, {7, 42}, {99999, 99999999999}} {
+		putHeader(b, c[0], c[1])
+		if p, n, ok := parseHeader(b); !ok || p != c[0] || n != c[1] {
+			t.Errorf("parseHeader(putHeader(%d, %d)) = %d, %d, %v (%q)", c[0], c[1], p, n, ok, b[:headerLen])
+		}
+	}
+	if got := string(b[:headerLen]); got != "99999.99999999999." {
+		t.Errorf("header = %q", got)
+	}
+	for _, bad := range []string{"", "00001.0000000000", "0000a.00000000001.", "00001-00000000001.", "00001.0000000000x."} {
+		if _, _, ok := parseHeader([]byte(bad)); ok {
+			t.Errorf("parseHeader(%q) accepted", bad)
+		}
+	}
+}

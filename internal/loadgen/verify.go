@@ -21,17 +21,41 @@ import (
 // read-back can tell lost, duplicated and misordered records apart.
 const headerLen = 18
 
+// putHeader writes the digits in place: it runs once per record sent, and
+// fmt.Sprintf there cost 8% of the load generator's CPU.
 func putHeader(dst []byte, producer, n int) {
-	copy(dst, fmt.Sprintf("%05d.%011d.", producer, n))
+	putDigits(dst[:5], producer)
+	dst[5] = '.'
+	putDigits(dst[6:17], n)
+	dst[17] = '.'
+}
+
+// putDigits writes v zero-padded to fill dst.
+func putDigits(dst []byte, v int) {
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 func parseHeader(b []byte) (producer, n int, ok bool) {
 	if len(b) < headerLen || b[5] != '.' || b[17] != '.' {
 		return 0, 0, false
 	}
-	p, err1 := strconv.Atoi(string(b[:5]))
-	m, err2 := strconv.Atoi(string(b[6:17]))
-	return p, m, err1 == nil && err2 == nil
+	p, ok1 := parseDigits(b[:5])
+	m, ok2 := parseDigits(b[6:17])
+	return p, m, ok1 && ok2
+}
+
+func parseDigits(b []byte) (int, bool) {
+	v := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
 }
 
 // What a ledger knows of each record sent.
