@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -104,7 +105,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "riffle bench: %v\n", err)
 			return 1
 		}
-		header = "`make bench-compare`: the same scenarios against each target, one target at a time. " + header + " " + peerHeader(o, *peers)
+		header = "`make bench-compare`: the same scenarios against each target, one target at a time. " + header + " " + peerHeader(o, *peers, runs)
 	case *spawn:
 		exe, err := os.Executable()
 		if err != nil {
@@ -253,30 +254,38 @@ func riffleSpec(exe string, o loadgen.Options) loadgen.ServerSpec {
 	return loadgen.RiffleSpec(exe)
 }
 
-// peerHeader names the peers' versions and settings for the report.
-func peerHeader(o loadgen.Options, peers string) string {
+// peerHeader describes the other targets of the run (their versions and
+// settings) and how to read the ratios.
+func peerHeader(o loadgen.Options, peers string, runs []loadgen.TargetResults) string {
 	ver := func(pkg string) string {
 		b, err := os.ReadFile(filepath.Join(peers, "node_modules", pkg, "package.json"))
 		if err != nil {
 			return "?"
 		}
-		s := string(b)
-		if i := strings.Index(s, `"version"`); i >= 0 {
-			rest := s[i+len(`"version"`):]
-			if f := strings.Split(rest, `"`); len(f) > 1 {
-				return f[1]
-			}
+		var p struct{ Version string }
+		if json.Unmarshal(b, &p) != nil || p.Version == "" {
+			return "?"
 		}
-		return "?"
+		return p.Version
+	}
+	var parts []string
+	for _, r := range runs {
+		switch r.Target {
+		case "kinesalite":
+			parts = append(parts, "kinesalite "+ver("kinesalite")+" (in memory; its LevelDB mode, `--path`, for the restart rows), with no CREATING/DELETING delay and a shard limit of 30000")
+		case "kinesis-local":
+			parts = append(parts, "kinesis-local "+ver("kinesis-local")+" (kinesis-mock's npm build, in memory), with no CREATING/DELETING delay and a shard limit of 30000")
+		case "ceiling":
+			parts = append(parts, "ceiling: a Go server that decodes PutRecords with encoding/json and answers, storing nothing")
+		}
 	}
 	mode := "full"
 	if o.Quick {
 		mode = "--quick"
 	}
-	return fmt.Sprintf("Peers: kinesalite %s (in memory; its LevelDB mode, `--path`, for the restart rows), kinesis-local %s (kinesis-mock's npm build, in memory), "+
-		"both with no CREATING/DELETING delay and a shard limit of 30000; ceiling: a Go server that decodes PutRecords with encoding/json and answers, storing nothing. "+
+	return fmt.Sprintf("Other targets: %s. "+
 		"Timed scenarios run as long for every target; slow peers get smaller N in the others (see the notes). Run mode: %s; the ratios are Riffle's figure over the peer's (for rows marked lower is better, under 1 is better for Riffle).",
-		ver("kinesalite"), ver("kinesis-local"), mode)
+		strings.Join(parts, "; "), mode)
 }
 
 // runCeiling serves the ceiling handler on addr until SIGINT or SIGTERM.
