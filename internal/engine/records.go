@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -248,12 +249,27 @@ func (e *Engine) PutRecords(ctx context.Context, in *PutRecordsInput) (*PutRecor
 		}
 		hashes[i] = h
 	}
-	for i, r := range in.Records {
+	// Routes next, and a first touch of each shard's state in a loop of
+	// independent loads, for the same reason: spread over thousands of
+	// shards, nearly every record's shard is a miss, and in the grouping
+	// loop below the processor overlapped only a few of them.
+	ats := make([]int32, len(in.Records))
+	var touch uint64
+	for i := range in.Records {
 		at := s.routeIndex(hashes[i])
 		if at < 0 {
 			e.mu.RUnlock()
 			return nil, fmt.Errorf("engine: no open shard of stream %s holds hash key %s", s.meta.Name, hashes[i])
 		}
+		ats[i] = int32(at)
+	}
+	for _, at := range ats {
+		sh := s.open[at]
+		touch += sh.uid + uint64(len(sh.id))
+	}
+	runtime.KeepAlive(touch) // keeps the loads
+	for i, r := range in.Records {
+		at := int(ats[i])
 		sh := s.open[at]
 		if rj := e.admitPut(sh, len(r.Data)+len(r.PartitionKey)); rj != nil { // limits.go
 			rejected = append(rejected, putRejection{i, rj, sh})
