@@ -283,9 +283,12 @@ func peerHeader(o loadgen.Options, peers string, runs []loadgen.TargetResults) s
 	if o.Quick {
 		mode = "--quick"
 	}
-	return fmt.Sprintf("Other targets: %s. "+
-		"Timed scenarios run as long for every target; slow peers get smaller N in the others (see the notes). Run mode: %s; the ratios are Riffle's figure over the peer's (for rows marked lower is better, under 1 is better for Riffle).",
-		strings.Join(parts, "; "), mode)
+	others := ""
+	if len(parts) > 0 {
+		others = "Other targets: " + strings.Join(parts, "; ") + ". "
+	}
+	return others + fmt.Sprintf("Timed scenarios run as long for every target; slow peers get smaller N in the others (see the notes). Run mode: %s; the ratios are Riffle's figure over the peer's (for rows marked lower is better, under 1 is better for Riffle).",
+		mode)
 }
 
 // runCeiling serves the ceiling handler on addr until SIGINT or SIGTERM.

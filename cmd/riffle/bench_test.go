@@ -31,6 +31,9 @@ func TestPeerHeaderNamesTheTargetsRun(t *testing.T) {
 	if !strings.Contains(h, "ceiling: a Go server") || strings.Contains(h, "kinesalite") || strings.Contains(h, "kinesis-local") {
 		t.Errorf("riffle and ceiling only: header %q", h)
 	}
+	if h = peerHeader(loadgen.Options{}, peers, runs("riffle")); strings.Contains(h, "Other targets") {
+		t.Errorf("riffle only: header %q", h)
+	}
 	h = peerHeader(loadgen.Options{Quick: true}, peers, runs("riffle", "ceiling", "kinesalite", "kinesis-local"))
 	for _, want := range []string{"kinesalite 3.3.3 (in memory", "kinesis-local ? (", "ceiling:", "Run mode: --quick"} {
 		if !strings.Contains(h, want) {
